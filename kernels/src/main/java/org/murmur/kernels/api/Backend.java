@@ -1,0 +1,19 @@
+package org.murmur.kernels.api;
+
+/**
+ * A place where the rules run: the CPU (always present) or a CUDA device. Every backend computes
+ * every rule of spec/aggregation-rules.md within its tolerances, and the coordinate-wise rules
+ * bit-identically whatever its tile size and thread count. Implementations are thread-safe.
+ */
+public interface Backend {
+
+    /** The backend's name: {@code cpu} or {@code cuda}. */
+    String name();
+
+    /**
+     * Aggregates {@code batch} by {@code rule} into {@code out}, whose length must be the batch's
+     * dimension. Throws {@link InvalidInputException} for a batch or parameters the rule refuses
+     * (before writing anything where the refusal does not depend on the values).
+     */
+    AggregationReport aggregate(RuleSpec rule, UpdateBatch batch, FloatVector out);
+}
