@@ -6,15 +6,24 @@ import org.murmur.kernels.api.FloatVector;
 import org.murmur.kernels.api.RuleSpec;
 import org.murmur.kernels.api.UpdateBatch;
 
-/** The pure-Java backend (being written). */
-public final class CpuBackend implements Backend {
+/**
+ * The pure-Java backend: every rule over coordinate tiles of memory-mapped updates, in parallel
+ * across cores, in O(threads x n x tile) heap whatever d is. Coordinate-wise rules are
+ * bit-identical for any tile width and thread count; whole-vector rules are bit-identical for any
+ * thread count at a given tile width. Thread-safe; {@link #close} stops its worker threads.
+ */
+public final class CpuBackend implements Backend, AutoCloseable {
+    /** Coordinates per tile: n rows of this many floats should sit in a core's L2 cache. */
     public static final int DEFAULT_TILE_COORDS = 4096;
+
+    private final TileEngine engine;
 
     public CpuBackend() {
         this(Runtime.getRuntime().availableProcessors(), DEFAULT_TILE_COORDS);
     }
 
     public CpuBackend(int threads, int tileCoords) {
+        this.engine = new TileEngine(threads, tileCoords);
     }
 
     @Override
@@ -24,6 +33,34 @@ public final class CpuBackend implements Backend {
 
     @Override
     public AggregationReport aggregate(RuleSpec rule, UpdateBatch batch, FloatVector out) {
-        throw new UnsupportedOperationException("not yet");
+        if (out.length() != batch.dimension()) {
+            throw new IllegalArgumentException("output holds " + out.length() + " floats, the updates " + batch.dimension());
+        }
+        rule.requireFits(batch.size());
+        if (rule instanceof RuleSpec.FedAvg fedAvg) {
+            return CoordinateRules.fedAvg(engine, fedAvg, batch, out);
+        } else if (rule instanceof RuleSpec.Median) {
+            return CoordinateRules.median(engine, batch, out);
+        } else if (rule instanceof RuleSpec.TrimmedMean trimmedMean) {
+            return CoordinateRules.trimmedMean(engine, trimmedMean, batch, out);
+        } else if (rule instanceof RuleSpec.Krum krum) {
+            return KrumFamily.krum(engine, krum, batch, out);
+        } else if (rule instanceof RuleSpec.MultiKrum multiKrum) {
+            return KrumFamily.multiKrum(engine, multiKrum, batch, out);
+        } else if (rule instanceof RuleSpec.Bulyan bulyan) {
+            return KrumFamily.bulyan(engine, bulyan, batch, out);
+        } else if (rule instanceof RuleSpec.GeoMedian geoMedian) {
+            return WeiszfeldGeoMedian.run(engine, geoMedian, batch, out);
+        } else if (rule instanceof RuleSpec.CenteredClip centeredClip) {
+            return CenteredClipping.run(engine, centeredClip, batch, out);
+        } else if (rule instanceof RuleSpec.NormClipMean normClipMean) {
+            return NormClipMean.run(engine, normClipMean, batch, out);
+        }
+        throw new AssertionError("unhandled rule " + rule);
+    }
+
+    @Override
+    public void close() {
+        engine.close();
     }
 }
