@@ -5,7 +5,7 @@ package org.murmur.kernels.api;
  * every rule of spec/aggregation-rules.md within its tolerances, and the coordinate-wise rules
  * bit-identically whatever its tile size and thread count. Implementations are thread-safe.
  */
-public interface Backend {
+public interface Backend extends AutoCloseable {
 
     /** The backend's name: {@code cpu} or {@code cuda}. */
     String name();
@@ -16,4 +16,8 @@ public interface Backend {
      * (before writing anything where the refusal does not depend on the values).
      */
     AggregationReport aggregate(RuleSpec rule, UpdateBatch batch, FloatVector out);
+
+    /** Releases threads and device memory; the backend is unusable afterwards. */
+    @Override
+    void close();
 }

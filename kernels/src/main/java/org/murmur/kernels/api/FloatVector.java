@@ -91,29 +91,38 @@ public final class FloatVector {
         }
     }
 
-    /** Writes {@code [from, from + count)} to {@code channel}, encoded little-endian as {@code type}. */
+    /**
+     * Writes {@code [from, from + count)} to {@code channel}, encoded little-endian as {@code type}.
+     * Throws {@link ArithmeticException} naming the element when a finite value would become
+     * infinite in a narrower type.
+     */
     public void writeTo(WritableByteChannel channel, long from, long count, ElementType type) throws IOException {
         checkRange(from, count);
         int block = 1 << 16;
         float[] values = new float[block];
-        ByteBuffer bytes = ByteBuffer.allocateDirect(block * 4).order(ByteOrder.LITTLE_ENDIAN);
-        while (count > 0) {
-            int run = (int) Math.min(block, count);
-            get(from, values, 0, run);
+        ByteBuffer bytes = ByteBuffer.allocateDirect(block * type.byteSize()).order(ByteOrder.LITTLE_ENDIAN);
+        for (long done = 0; done < count; ) {
+            int run = (int) Math.min(block, count - done);
+            get(from + done, values, 0, run);
             bytes.clear();
-            for (int i = 0; i < run; i++) {
-                switch (type) {
-                    case F32 -> bytes.putFloat(values[i]);
-                    case F16 -> bytes.putShort(ElementType.floatToF16(values[i]));
-                    case BF16 -> bytes.putShort(ElementType.floatToBf16(values[i]));
+            if (type == ElementType.F32) {
+                bytes.asFloatBuffer().put(values, 0, run);
+                bytes.position(run * 4);
+            } else {
+                for (int i = 0; i < run; i++) {
+                    short half = type == ElementType.F16 ? ElementType.floatToF16(values[i]) : ElementType.floatToBf16(values[i]);
+                    float back = type == ElementType.F16 ? ElementType.f16ToFloat(half) : ElementType.bf16ToFloat(half);
+                    if (Float.isInfinite(back) && Float.isFinite(values[i])) {
+                        throw new ArithmeticException("element " + (done + i) + " = " + values[i] + " overflows " + type);
+                    }
+                    bytes.putShort(half);
                 }
             }
             bytes.flip();
             while (bytes.hasRemaining()) {
                 channel.write(bytes);
             }
-            from += run;
-            count -= run;
+            done += run;
         }
     }
 

@@ -80,7 +80,7 @@ public sealed interface RuleSpec {
 
         @Override
         public String toString() {
-            return "fedavg(weights=" + (weights == null ? "1" : Arrays.toString(weights)) + ")";
+            return "FedAvg[weights=" + (weights == null ? "all 1" : Arrays.toString(weights)) + "]";
         }
     }
 

@@ -1,0 +1,41 @@
+package org.murmur.server.cli;
+
+import java.io.PrintWriter;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * The {@code murmur} command line. Every failure ends in exactly one line on stderr that names the
+ * file, tensor or parameter at fault, and an exit code: 1 for invalid input, 2 for a malformed
+ * command line, 3 for an environment failure (I/O, an unavailable backend).
+ */
+@Command(name = "murmur", mixinStandardHelpOptions = true, version = "murmur 0.1.0",
+        description = "GPU-accelerated aggregation server for FL Alliance-style federated learning.",
+        subcommands = {AggregateCommand.class})
+public final class Main implements Runnable {
+    public static final int EXIT_INVALID_INPUT = 1;
+    public static final int EXIT_USAGE = 2;
+    public static final int EXIT_ENVIRONMENT = 3;
+
+    public static void main(String[] args) {
+        System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+    }
+
+    /** Runs the command line with the given streams and returns the exit code. */
+    public static int run(String[] args, PrintWriter out, PrintWriter err) {
+        CommandLine commandLine = new CommandLine(new Main());
+        commandLine.setOut(out);
+        commandLine.setErr(err);
+        commandLine.setParameterExceptionHandler((exception, arguments) -> {
+            err.println("murmur: " + FailureHandler.oneLine(exception.getMessage()) + " (see --help)");
+            return EXIT_USAGE;
+        });
+        commandLine.setExecutionExceptionHandler(new FailureHandler(err));
+        return commandLine.execute(args);
+    }
+
+    @Override
+    public void run() {
+        new CommandLine(this).usage(System.out);
+    }
+}
