@@ -106,6 +106,18 @@ public final class UpdateBatch {
      * {@code dst[offset ...]}, refusing NaN and infinities.
      */
     public void read(int index, long from, int count, float[] dst, int offset) {
+        copy(index, from, count, dst, offset, true);
+    }
+
+    /**
+     * Like {@link #read} but without the finiteness check, for callers that check the values
+     * themselves (faster, in bulk) and call {@link #read} on the range to report a bad one.
+     */
+    public void decode(int index, long from, int count, float[] dst, int offset) {
+        copy(index, from, count, dst, offset, false);
+    }
+
+    private void copy(int index, long from, int count, float[] dst, int offset, boolean check) {
         Update update = updates.get(index);
         int t = tensorAt(from);
         while (count > 0) {
@@ -113,7 +125,9 @@ public final class UpdateBatch {
             long inTensor = from - starts[t];
             int run = (int) Math.min(count, tensor.elementCount() - inTensor);
             tensor.read(inTensor, run, dst, offset);
-            requireFinite(update, tensor, inTensor, dst, offset, run);
+            if (check) {
+                requireFinite(update, tensor, inTensor, dst, offset, run);
+            }
             from += run;
             offset += run;
             count -= run;

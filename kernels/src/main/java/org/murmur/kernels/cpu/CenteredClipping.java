@@ -24,11 +24,11 @@ final class CenteredClipping {
         double[] distances = engine.pass(batch, rows, n, (tile, partial) -> {
             float[] v = tile.floats(tile.length);
             if (center == null) {
-                TileMath.weightedSum(tile, ones, n, v);
+                tile.kernels.weightedSum(tile, 0, n, ones, n, v);
             } else {
                 center.read(0, tile.start, tile.length, v, 0);
             }
-            TileMath.addDistancesTo(tile, v, partial);
+            tile.kernels.addDistancesTo(tile, v, partial);
             out.put(tile.start, v, 0, tile.length);
         });
         for (int step = 1; step <= rule.iters(); step++) {
@@ -54,7 +54,7 @@ final class CenteredClipping {
                     v[x] = (float) (v[x] + shift[x] / n);
                 }
                 if (!last) {
-                    TileMath.addDistancesTo(tile, v, partial);
+                    tile.kernels.addDistancesTo(tile, v, partial);
                 }
                 out.put(tile.start, v, 0, tile.length);
             });

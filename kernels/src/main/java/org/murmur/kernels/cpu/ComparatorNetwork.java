@@ -58,32 +58,14 @@ final class ComparatorNetwork {
      * vector instruction where float min/max must also order NaN and -0.0.
      */
     void apply(Tile tile) {
-        int[] keys = tile.keys(tile.rows * tile.width);
         int cells = tile.rows * tile.width;
-        float[] values = tile.values;
-        for (int x = 0; x < cells; x++) {
-            keys[x] = sortableKey(Float.floatToRawIntBits(values[x]));
-        }
-        int width = tile.width;
-        int length = tile.length;
+        int[] keys = tile.keys(cells);
+        TileKernels kernels = tile.kernels;
+        kernels.toKeys(tile.values, keys, cells);
         for (int c = 0; c < low.length; c++) {
-            int a = low[c] * width;
-            int b = high[c] * width;
-            for (int x = 0; x < length; x++) {
-                int u = keys[a + x];
-                int v = keys[b + x];
-                keys[a + x] = Math.min(u, v);
-                keys[b + x] = Math.max(u, v);
-            }
+            kernels.compareExchange(keys, low[c] * tile.width, high[c] * tile.width, tile.length);
         }
-        for (int x = 0; x < cells; x++) {
-            values[x] = Float.intBitsToFloat(sortableKey(keys[x]));
-        }
-    }
-
-    /** Maps float bits to ints with the same order (for non-NaN values); its own inverse. */
-    private static int sortableKey(int bits) {
-        return bits ^ ((bits >> 31) & 0x7fffffff);
+        kernels.fromKeys(keys, tile.values, cells);
     }
 
     /**

@@ -88,7 +88,7 @@ final class CoordinateRules {
     static void weightedMean(TileEngine engine, UpdateBatch batch, int[] rows, double[] coeffs, double divisor, FloatVector out) {
         engine.pass(batch, rows, 0, (tile, partial) -> {
             float[] result = tile.floats(tile.length);
-            TileMath.weightedSum(tile, coeffs, divisor, result);
+            tile.kernels.weightedSum(tile, 0, tile.rows, coeffs, divisor, result);
             out.put(tile.start, result, 0, tile.length);
         });
     }

@@ -8,7 +8,9 @@ import org.murmur.kernels.api.UpdateBatch;
 
 /**
  * The pure-Java backend: every rule over coordinate tiles of memory-mapped updates, in parallel
- * across cores, in O(threads x n x tile) heap whatever d is. Coordinate-wise rules are
+ * across cores, in O(threads x n x tile) heap whatever d is. It runs SIMD kernels when the JVM has
+ * the vector module ({@code --add-modules jdk.incubator.vector}, as the launcher and the tests
+ * pass it) and portable ones otherwise; the two agree bit for bit on the coordinate-wise rules. Coordinate-wise rules are
  * bit-identical for any tile width and thread count; whole-vector rules are bit-identical for any
  * thread count at a given tile width. Thread-safe; {@link #close} stops its worker threads.
  */
@@ -22,8 +24,23 @@ public final class CpuBackend implements Backend, AutoCloseable {
         this(Runtime.getRuntime().availableProcessors(), DEFAULT_TILE_COORDS);
     }
 
+    /** The fastest kernels this JVM offers: SIMD when the vector module is present. */
     public CpuBackend(int threads, int tileCoords) {
-        this.engine = new TileEngine(threads, tileCoords);
+        this(new TileEngine(threads, tileCoords, TileKernels.best()));
+    }
+
+    private CpuBackend(TileEngine engine) {
+        this.engine = engine;
+    }
+
+    /** A backend on the portable kernels, which need nothing beyond Java 17. */
+    public static CpuBackend portable(int threads, int tileCoords) {
+        return new CpuBackend(new TileEngine(threads, tileCoords, new ScalarKernels()));
+    }
+
+    /** {@code simd} or {@code portable}: which kernels this backend runs. */
+    public String kernels() {
+        return engine.kernels() instanceof SimdKernels ? "simd" : "portable";
     }
 
     @Override

@@ -107,7 +107,7 @@ final class KrumFamily {
     /** The full symmetric matrix of squared distances, zero on the diagonal. */
     static double[] pairDistances(TileEngine engine, UpdateBatch batch) {
         int n = batch.size();
-        double[] distances = engine.pass(batch, CoordinateRules.allRows(n), n * n, (tile, partial) -> TileMath.addPairDistances(tile, partial));
+        double[] distances = engine.pass(batch, CoordinateRules.allRows(n), n * n, (tile, partial) -> tile.kernels.addPairDistances(tile, partial));
         for (int i = 0; i < n; i++) {
             for (int j = i + 1; j < n; j++) {
                 distances[j * n + i] = distances[i * n + j];

@@ -15,7 +15,7 @@ final class NormClipMean {
         int[] rows = CoordinateRules.allRows(n);
         double[] squaredNorms = engine.pass(batch, rows, n, (tile, partial) -> {
             for (int r = 0; r < n; r++) {
-                partial[r] += TileMath.squaredNorm(tile.values, tile.row(r), tile.length, tile.lanes);
+                partial[r] += tile.kernels.squaredNorm(tile, tile.values, tile.row(r));
             }
         });
         double[] scales = new double[n];

@@ -11,13 +11,15 @@ final class Tile {
     final int width;
     long start;
     int length;
-    /** Lane partial sums for {@link TileMath}'s reductions. */
-    final double[] lanes = new double[TileMath.LANES];
+    /** Lane partial sums for the kernels' reductions. */
+    final double[] lanes = new double[ScalarKernels.LANES];
+    final TileKernels kernels;
     private double[] doubles = new double[0];
     private float[] floats = new float[0];
     private int[] keys = new int[0];
 
-    Tile(int rows, int width) {
+    Tile(int rows, int width, TileKernels kernels) {
+        this.kernels = kernels;
         this.rows = rows;
         this.width = width;
         this.values = new float[Math.multiplyExact(rows, width)];

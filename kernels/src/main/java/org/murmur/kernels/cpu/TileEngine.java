@@ -21,9 +21,10 @@ final class TileEngine implements AutoCloseable {
 
     private final int threads;
     private final int tileCoords;
+    private final TileKernels kernels;
     private final ForkJoinPool pool;
 
-    TileEngine(int threads, int tileCoords) {
+    TileEngine(int threads, int tileCoords, TileKernels kernels) {
         if (threads < 1) {
             throw new IllegalArgumentException("threads must be >= 1, got " + threads);
         }
@@ -32,11 +33,12 @@ final class TileEngine implements AutoCloseable {
         }
         this.threads = threads;
         this.tileCoords = tileCoords;
+        this.kernels = kernels;
         this.pool = threads == 1 ? null : new ForkJoinPool(threads, daemonFactory(), null, false);
     }
 
-    int tileCoords() {
-        return tileCoords;
+    TileKernels kernels() {
+        return kernels;
     }
 
     /**
@@ -58,13 +60,17 @@ final class TileEngine implements AutoCloseable {
             work[s] = () -> {
                 Tile tile = spareTiles.poll();
                 if (tile == null) {
-                    tile = new Tile(rows.length, tileCoords);
+                    tile = new Tile(rows.length, tileCoords, kernels);
                 }
                 for (long t = firstTile; t < endTile; t++) {
                     tile.start = t * tileCoords;
                     tile.length = (int) Math.min(tileCoords, dimension - tile.start);
                     for (int r = 0; r < rows.length; r++) {
-                        batch.read(rows[r], tile.start, tile.length, tile.values, tile.row(r));
+                        batch.decode(rows[r], tile.start, tile.length, tile.values, tile.row(r));
+                        if (kernels.anyNonFinite(tile.values, tile.row(r), tile.length)) {
+                            // Read again with the checked path, which names the tensor and element.
+                            batch.read(rows[r], tile.start, tile.length, tile.values, tile.row(r));
+                        }
                     }
                     task.process(tile, partial);
                 }
@@ -127,10 +133,6 @@ final class TileEngine implements AutoCloseable {
             thread.setName("murmur-cpu-" + thread.getPoolIndex());
             return thread;
         };
-    }
-
-    int threads() {
-        return threads;
     }
 
     @Override

@@ -24,7 +24,7 @@ final class WeiszfeldGeoMedian {
         // Partial layout: [0, n) squared distances to the new z, n: ||z_new - z||^2, n+1: ||z_new||^2.
         double[] sums = engine.pass(batch, rows, n + 2, (tile, partial) -> {
             float[] z = tile.floats(tile.length);
-            TileMath.weightedSum(tile, ones, n, z);
+            tile.kernels.weightedSum(tile, 0, n, ones, n, z);
             finishTile(tile, z, partial, n);
             out.put(tile.start, z, 0, tile.length);
         });
@@ -41,7 +41,7 @@ final class WeiszfeldGeoMedian {
             sums = engine.pass(batch, rows, n + 2, (tile, partial) -> {
                 float[] z = tile.floats(2 * tile.length);
                 out.get(tile.start, z, tile.length, tile.length);
-                TileMath.weightedSum(tile, weights, divisor, z);
+                tile.kernels.weightedSum(tile, 0, n, weights, divisor, z);
                 double step = 0;
                 for (int x = 0; x < tile.length; x++) {
                     double d = (double) z[x] - z[tile.length + x];
@@ -61,7 +61,7 @@ final class WeiszfeldGeoMedian {
 
     /** Adds every ||x_i - z||^2 over the tile to partial[i] and ||z||^2 to partial[n + 1]. */
     private static void finishTile(Tile tile, float[] z, double[] partial, int n) {
-        TileMath.addDistancesTo(tile, z, partial);
-        partial[n + 1] += TileMath.squaredNorm(z, 0, tile.length, tile.lanes);
+        tile.kernels.addDistancesTo(tile, z, partial);
+        partial[n + 1] += tile.kernels.squaredNorm(tile, z, 0);
     }
 }

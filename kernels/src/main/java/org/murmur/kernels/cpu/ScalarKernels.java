@@ -1,0 +1,128 @@
+package org.murmur.kernels.cpu;
+
+import java.util.Arrays;
+
+/**
+ * Plain-Java tile arithmetic that runs on any JVM. Reductions over coordinates use independent
+ * lane sums the JIT can vectorize, added up in a fixed order.
+ */
+final class ScalarKernels implements TileKernels {
+    /** Lane sums per reduction; also the size of {@link Tile#lanes}. */
+    static final int LANES = 64;
+
+    @Override
+    public void weightedSum(Tile tile, int firstRow, int rowCount, double[] coeffs, double divisor, float[] dst) {
+        int length = tile.length;
+        double[] acc = tile.doubles(length);
+        Arrays.fill(acc, 0, length, 0.0);
+        float[] values = tile.values;
+        for (int r = firstRow; r < firstRow + rowCount; r++) {
+            double c = coeffs[r];
+            int base = tile.row(r);
+            for (int x = 0; x < length; x++) {
+                acc[x] += c * values[base + x];
+            }
+        }
+        for (int x = 0; x < length; x++) {
+            dst[x] = (float) (acc[x] / divisor);
+        }
+    }
+
+    @Override
+    public void addPairDistances(Tile tile, double[] dist) {
+        for (int i = 0; i < tile.rows; i++) {
+            for (int j = i + 1; j < tile.rows; j++) {
+                dist[i * tile.rows + j] += squaredDistance(tile, tile.values, tile.row(i), tile.values, tile.row(j));
+            }
+        }
+    }
+
+    @Override
+    public void addDistancesTo(Tile tile, float[] point, double[] dist) {
+        for (int r = 0; r < tile.rows; r++) {
+            dist[r] += squaredDistance(tile, tile.values, tile.row(r), point, 0);
+        }
+    }
+
+    @Override
+    public double squaredNorm(Tile tile, float[] v, int offset) {
+        double[] lanes = lanes(tile);
+        int length = tile.length;
+        int x = 0;
+        for (; x + LANES <= length; x += LANES) {
+            for (int l = 0; l < LANES; l++) {
+                double e = v[offset + x + l];
+                lanes[l] += e * e;
+            }
+        }
+        for (int l = 0; x < length; x++, l++) {
+            double e = v[offset + x];
+            lanes[l] += e * e;
+        }
+        return sum(lanes);
+    }
+
+    @Override
+    public boolean anyNonFinite(float[] v, int offset, int length) {
+        float largest = 0f;
+        for (int i = offset; i < offset + length; i++) {
+            largest = Math.max(largest, Math.abs(v[i]));
+        }
+        return !(largest <= Float.MAX_VALUE);
+    }
+
+    @Override
+    public void toKeys(float[] values, int[] keys, int count) {
+        for (int x = 0; x < count; x++) {
+            keys[x] = TileKernels.sortableKey(Float.floatToRawIntBits(values[x]));
+        }
+    }
+
+    @Override
+    public void fromKeys(int[] keys, float[] values, int count) {
+        for (int x = 0; x < count; x++) {
+            values[x] = Float.intBitsToFloat(TileKernels.sortableKey(keys[x]));
+        }
+    }
+
+    @Override
+    public void compareExchange(int[] keys, int a, int b, int length) {
+        for (int x = 0; x < length; x++) {
+            int u = keys[a + x];
+            int v = keys[b + x];
+            keys[a + x] = Math.min(u, v);
+            keys[b + x] = Math.max(u, v);
+        }
+    }
+
+    private static double squaredDistance(Tile tile, float[] a, int aOffset, float[] b, int bOffset) {
+        double[] lanes = lanes(tile);
+        int length = tile.length;
+        int x = 0;
+        for (; x + LANES <= length; x += LANES) {
+            for (int l = 0; l < LANES; l++) {
+                double d = (double) a[aOffset + x + l] - (double) b[bOffset + x + l];
+                lanes[l] += d * d;
+            }
+        }
+        for (int l = 0; x < length; x++, l++) {
+            double d = (double) a[aOffset + x] - (double) b[bOffset + x];
+            lanes[l] += d * d;
+        }
+        return sum(lanes);
+    }
+
+    private static double[] lanes(Tile tile) {
+        double[] lanes = tile.lanes;
+        Arrays.fill(lanes, 0.0);
+        return lanes;
+    }
+
+    private static double sum(double[] lanes) {
+        double sum = 0;
+        for (double lane : lanes) {
+            sum += lane;
+        }
+        return sum;
+    }
+}
