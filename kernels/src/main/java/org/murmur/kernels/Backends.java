@@ -3,6 +3,7 @@ package org.murmur.kernels;
 import java.util.Locale;
 import org.murmur.kernels.api.Backend;
 import org.murmur.kernels.api.BackendUnavailableException;
+import org.murmur.kernels.api.InvalidInputException;
 import org.murmur.kernels.cpu.CpuBackend;
 
 /**
@@ -24,7 +25,7 @@ public final class Backends {
             case "cuda":
                 throw new BackendUnavailableException("the CUDA backend is not part of this build yet; use --backend cpu or auto");
             default:
-                throw new IllegalArgumentException("unknown backend '" + choice + "'; choose one of " + CHOICES);
+                throw new InvalidInputException("unknown backend '" + choice + "'; choose one of " + CHOICES);
         }
     }
 }

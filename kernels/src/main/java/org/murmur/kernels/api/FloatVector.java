@@ -35,7 +35,6 @@ public final class FloatVector {
             throw new IllegalArgumentException("length " + length);
         }
         try {
-            Files.createDirectories(scratchDir);
             Path file = Files.createTempFile(scratchDir, ".murmur-vector-", ".f32");
             try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
                 int count = (int) ((length + CHUNK_FLOATS - 1) / CHUNK_FLOATS);

@@ -1,7 +1,9 @@
 package org.murmur.server.cli;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -20,8 +22,10 @@ import org.murmur.kernels.api.UpdateBatch;
 import org.murmur.server.model.ModelFiles;
 import org.murmur.server.model.UpdateFiles;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code murmur aggregate}: the offline command of spec/aggregation-rules.md. Aggregates
@@ -95,26 +99,32 @@ final class AggregateCommand implements Callable<Integer> {
     @Option(names = "--out-dtype", defaultValue = "f32", description = "f32, f16 or bf16 (default f32).")
     String outDtype;
 
+    @Spec
+    CommandSpec command;
+
     @Override
     public Integer call() throws Exception {
         long started = System.nanoTime();
         ElementType outType = outputType();
         RuleSpec spec = ruleSpec();
         spec.requireFits(inputs.size());
-        List<Update> updates = new ArrayList<>();
-        for (Path input : inputs) {
-            updates.add(UpdateFiles.open(input));
+        Path outDirectory = out.toAbsolutePath().getParent();
+        if (!Files.isDirectory(outDirectory)) {
+            throw new InvalidInputException("--out: directory " + outDirectory + " does not exist");
         }
-        UpdateBatch batch = new UpdateBatch(updates);
-        Path scratch = out.toAbsolutePath().getParent();
         try (Backend engine = Backends.open(backend)) {
-            FloatVector result = FloatVector.allocate(batch.dimension(), scratch);
+            List<Update> updates = new ArrayList<>();
+            for (Path input : inputs) {
+                updates.add(UpdateFiles.open(input));
+            }
+            UpdateBatch batch = new UpdateBatch(updates);
+            FloatVector result = FloatVector.allocate(batch.dimension(), outDirectory);
             AggregationReport report = engine.aggregate(spec, batch, result);
             Map<String, String> metadata = new LinkedHashMap<>();
             metadata.put("murmur.rule", spec.toString());
             metadata.put("murmur.inputs", Integer.toString(batch.size()));
             ModelFiles.write(out, batch.layout(), result, outType, metadata);
-            System.out.printf(Locale.ROOT, "%s of %d updates (%d tensors, %d coordinates) on %s in %.3f s%s -> %s%n",
+            command.commandLine().getOut().printf(Locale.ROOT, "%s of %d updates (%d tensors, %d coordinates) on %s in %.3f s%s -> %s%n",
                     spec.name(), batch.size(), batch.layout().size(), batch.dimension(), engine.name(),
                     (System.nanoTime() - started) / 1e9, describe(report), out);
         }
@@ -209,7 +219,7 @@ final class AggregateCommand implements Callable<Integer> {
 
     private static String describe(AggregationReport report) {
         if (report.selected().length > 0) {
-            return ", selected " + java.util.Arrays.toString(report.selected());
+            return ", selected " + Arrays.toString(report.selected());
         }
         if (report.iterations() > 0) {
             return ", " + report.iterations() + " iterations";

@@ -3,6 +3,8 @@ package org.murmur.server.cli;
 import java.io.PrintWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 
 /**
  * The {@code murmur} command line. Every failure ends in exactly one line on stderr that names the
@@ -34,8 +36,11 @@ public final class Main implements Runnable {
         return commandLine.execute(args);
     }
 
+    @Spec
+    CommandSpec command;
+
     @Override
     public void run() {
-        new CommandLine(this).usage(System.out);
+        command.commandLine().usage(command.commandLine().getOut());
     }
 }
