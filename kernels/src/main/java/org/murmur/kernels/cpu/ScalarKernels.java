@@ -32,7 +32,7 @@ final class ScalarKernels implements TileKernels {
     public void addPairDistances(Tile tile, double[] dist) {
         for (int i = 0; i < tile.rows; i++) {
             for (int j = i + 1; j < tile.rows; j++) {
-                dist[i * tile.rows + j] += squaredDistance(tile, tile.values, tile.row(i), tile.values, tile.row(j));
+                dist[i * tile.rows + j] += squaredDistance(tile, tile.values, tile.row(i), tile.values, tile.row(j), tile.lanes);
             }
         }
     }
@@ -40,13 +40,18 @@ final class ScalarKernels implements TileKernels {
     @Override
     public void addDistancesTo(Tile tile, float[] point, double[] dist) {
         for (int r = 0; r < tile.rows; r++) {
-            dist[r] += squaredDistance(tile, tile.values, tile.row(r), point, 0);
+            dist[r] += squaredDistance(tile, tile.values, tile.row(r), point, 0, tile.lanes);
         }
     }
 
     @Override
     public double squaredNorm(Tile tile, float[] v, int offset) {
-        double[] lanes = lanes(tile);
+        return squaredNorm(tile, v, offset, tile.lanes);
+    }
+
+    /** {@code ||v[offset, offset + tile.length)||^2} in float64, using {@code lanes} as scratch. */
+    static double squaredNorm(Tile tile, float[] v, int offset, double[] lanes) {
+        Arrays.fill(lanes, 0.0);
         int length = tile.length;
         int x = 0;
         for (; x + LANES <= length; x += LANES) {
@@ -95,8 +100,9 @@ final class ScalarKernels implements TileKernels {
         }
     }
 
-    private static double squaredDistance(Tile tile, float[] a, int aOffset, float[] b, int bOffset) {
-        double[] lanes = lanes(tile);
+    /** {@code ||a[aOffset ...] - b[bOffset ...]||^2} over the tile's length, in float64. */
+    static double squaredDistance(Tile tile, float[] a, int aOffset, float[] b, int bOffset, double[] lanes) {
+        Arrays.fill(lanes, 0.0);
         int length = tile.length;
         int x = 0;
         for (; x + LANES <= length; x += LANES) {
@@ -110,12 +116,6 @@ final class ScalarKernels implements TileKernels {
             lanes[l] += d * d;
         }
         return sum(lanes);
-    }
-
-    private static double[] lanes(Tile tile) {
-        double[] lanes = tile.lanes;
-        Arrays.fill(lanes, 0.0);
-        return lanes;
     }
 
     private static double sum(double[] lanes) {

@@ -85,11 +85,12 @@ final class SimdKernels implements TileKernels {
             for (; j + PAIRS <= rows; j += PAIRS) {
                 fourDistances(v, tile.row(i), tile.row(j), tile.width, tile.length, sums, tile.lanes);
                 for (int p = 0; p < PAIRS; p++) {
-                    dist[i * rows + j + p] += sums[p];
+                    dist[i * rows + j + p] += checked(sums[p], tile, v, tile.row(i), v, tile.row(j + p));
                 }
             }
             for (; j < rows; j++) {
-                dist[i * rows + j] += distance(v, tile.row(i), v, tile.row(j), tile.length, tile.lanes);
+                double sum = distance(v, tile.row(i), v, tile.row(j), tile.length, tile.lanes);
+                dist[i * rows + j] += checked(sum, tile, v, tile.row(i), v, tile.row(j));
             }
         }
     }
@@ -97,7 +98,8 @@ final class SimdKernels implements TileKernels {
     @Override
     public void addDistancesTo(Tile tile, float[] point, double[] dist) {
         for (int r = 0; r < tile.rows; r++) {
-            dist[r] += distance(tile.values, tile.row(r), point, 0, tile.length, tile.lanes);
+            double sum = distance(tile.values, tile.row(r), point, 0, tile.length, tile.lanes);
+            dist[r] += checked(sum, tile, tile.values, tile.row(r), point, 0);
         }
     }
 
@@ -120,7 +122,8 @@ final class SimdKernels implements TileKernels {
             }
             total = widenAdd(total, acc);
         }
-        return laneSum(total, tile.lanes) + tail;
+        double sum = laneSum(total, tile.lanes) + tail;
+        return trustworthy(sum) ? sum : ScalarKernels.squaredNorm(tile, v, offset, tile.lanes);
     }
 
     @Override
@@ -185,6 +188,19 @@ final class SimdKernels implements TileKernels {
     private static IntVector sortable(IntVector bits) {
         return bits.lanewise(VectorOperators.XOR,
                 bits.lanewise(VectorOperators.ASHR, 31).lanewise(VectorOperators.AND, 0x7fffffff));
+    }
+
+    /**
+     * A float32-accumulated sum of squares is exact enough unless a square overflowed (a hostile
+     * update of huge values) or underflowed wholesale (values near 1e-19 and below); outside
+     * that range the sum is redone in float64.
+     */
+    private static boolean trustworthy(double sumOfSquares) {
+        return sumOfSquares >= 1e-25 && sumOfSquares <= 1e30;
+    }
+
+    private static double checked(double sum, Tile tile, float[] a, int aOffset, float[] b, int bOffset) {
+        return trustworthy(sum) ? sum : ScalarKernels.squaredDistance(tile, a, aOffset, b, bOffset, tile.lanes);
     }
 
     /** {@code ||a[aOffset ...] - b[bOffset ...]||^2} over {@code length} coordinates. */

@@ -1,0 +1,66 @@
+package org.murmur.kernels.testing;
+
+import java.util.List;
+import org.murmur.kernels.api.AggregationReport;
+import org.murmur.kernels.api.Backend;
+import org.murmur.kernels.api.FloatVector;
+import org.murmur.kernels.api.RuleSpec;
+import org.murmur.kernels.api.Update;
+import org.murmur.kernels.api.UpdateBatch;
+
+/**
+ * {@link ReferenceRules} behind the {@link Backend} interface: reads the whole batch into float64
+ * and writes the cast result. Slow and memory-hungry; it exists so that the contract suites can be
+ * run against the spec's own definition (a suite that fails here is wrong, not the backend).
+ */
+public final class ReferenceBackend implements Backend {
+
+    @Override
+    public String name() {
+        return "reference";
+    }
+
+    @Override
+    public AggregationReport aggregate(RuleSpec rule, UpdateBatch batch, FloatVector out) {
+        rule.requireFits(batch.size());
+        if (out.length() != batch.dimension()) {
+            throw new IllegalArgumentException("output of " + out.length() + " for d = " + batch.dimension());
+        }
+        double[] center = null;
+        if (rule instanceof RuleSpec.CenteredClip c && c.center() != null) {
+            UpdateBatch.requireSameLayout(batch.update(0), c.center());
+            UpdateBatch.requireSameLayout(c.center(), batch.update(0));
+            center = read(new UpdateBatch(List.of(c.center())))[0];
+        }
+        double[][] x = read(batch);
+        ReferenceRules.Expected e = ReferenceRules.apply(rule, x, center);
+        float[] values = new float[e.value().length];
+        for (int j = 0; j < values.length; j++) {
+            values[j] = (float) e.value()[j];
+        }
+        out.put(0, values, 0, values.length);
+        return new AggregationReport(e.selected(), e.krumScores(), e.iterations());
+    }
+
+    @Override
+    public void close() {
+    }
+
+    private static double[][] read(UpdateBatch batch) {
+        int d = Math.toIntExact(batch.dimension());
+        double[][] x = new double[batch.size()][d];
+        float[] row = new float[d];
+        for (int i = 0; i < batch.size(); i++) {
+            batch.read(i, 0, d, row, 0);
+            for (int j = 0; j < d; j++) {
+                x[i][j] = row[j];
+            }
+        }
+        return x;
+    }
+
+    /** The center as one update, for callers that hold an {@link Update}. */
+    static double[] values(Update update) {
+        return read(new UpdateBatch(List.of(update)))[0];
+    }
+}
