@@ -62,9 +62,7 @@ final class ComparatorNetwork {
         int[] keys = tile.keys(cells);
         TileKernels kernels = tile.kernels;
         kernels.toKeys(tile.values, keys, cells);
-        for (int c = 0; c < low.length; c++) {
-            kernels.compareExchange(keys, low[c] * tile.width, high[c] * tile.width, tile.length);
-        }
+        kernels.compareExchange(keys, low, high, tile.width, tile.length);
         kernels.fromKeys(keys, tile.values, cells);
     }
 

@@ -91,12 +91,16 @@ final class ScalarKernels implements TileKernels {
     }
 
     @Override
-    public void compareExchange(int[] keys, int a, int b, int length) {
-        for (int x = 0; x < length; x++) {
-            int u = keys[a + x];
-            int v = keys[b + x];
-            keys[a + x] = Math.min(u, v);
-            keys[b + x] = Math.max(u, v);
+    public void compareExchange(int[] keys, int[] low, int[] high, int width, int length) {
+        for (int c = 0; c < low.length; c++) {
+            int a = low[c] * width;
+            int b = high[c] * width;
+            for (int x = 0; x < length; x++) {
+                int u = keys[a + x];
+                int v = keys[b + x];
+                keys[a + x] = Math.min(u, v);
+                keys[b + x] = Math.max(u, v);
+            }
         }
     }
 

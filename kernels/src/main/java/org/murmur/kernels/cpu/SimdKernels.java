@@ -25,8 +25,8 @@ final class SimdKernels implements TileKernels {
      * slow, so it happens once a block; the lane sums stay within about 1e-6 relative.
      */
     private static final int BLOCK = 1024;
-    /** Pairs of rows handled together, so each load of row i feeds four distances. */
-    private static final int PAIRS = 4;
+    /** Rows per side of a block of pairs: 4 x 4 pairs share 8 row loads. */
+    private static final int QUAD = 4;
 
     private static final VectorSpecies<Float> FLOATS = FloatVector.SPECIES_PREFERRED;
     private static final VectorSpecies<Integer> INTS = IntVector.SPECIES_PREFERRED;
@@ -78,22 +78,34 @@ final class SimdKernels implements TileKernels {
         }
     }
 
+    /**
+     * Pairs of rows in 4 x 4 blocks: each step loads 8 row vectors and feeds 16 distances, so the
+     * pass is bound by arithmetic rather than cache traffic. Every pair is still computed once.
+     */
     @Override
     public void addPairDistances(Tile tile, double[] dist) {
         int rows = tile.rows;
         float[] v = tile.values;
-        double[] sums = new double[PAIRS];
-        for (int i = 0; i < rows; i++) {
-            int j = i + 1;
-            for (; j + PAIRS <= rows; j += PAIRS) {
-                fourDistances(v, tile.row(i), tile.row(j), tile.width, tile.length, sums, tile.lanes);
-                for (int p = 0; p < PAIRS; p++) {
-                    dist[i * rows + j + p] += checked(sums[p], tile, v, tile.row(i), v, tile.row(j + p));
+        int blocked = rows - rows % QUAD;
+        double[] sums = new double[QUAD * QUAD];
+        double[] laneSums = new double[QUAD * QUAD * FLOATS.length()];
+        for (int i = 0; i < blocked; i += QUAD) {
+            for (int j = i + QUAD; j < blocked; j += QUAD) {
+                sixteenDistances(v, tile.row(i), tile.row(j), tile.width, tile.length, laneSums, sums);
+                for (int a = 0; a < QUAD; a++) {
+                    for (int b = 0; b < QUAD; b++) {
+                        dist[(i + a) * rows + j + b] += checked(sums[a * QUAD + b], tile, v, tile.row(i + a), v, tile.row(j + b));
+                    }
                 }
             }
-            for (; j < rows; j++) {
-                double sum = distance(v, tile.row(i), v, tile.row(j), tile.length, tile.lanes);
-                dist[i * rows + j] += checked(sum, tile, v, tile.row(i), v, tile.row(j));
+        }
+        for (int i = 0; i < rows; i++) {
+            for (int j = i + 1; j < rows; j++) {
+                boolean inBlocks = j < blocked && i / QUAD != j / QUAD;
+                if (!inBlocks) {
+                    double sum = distance(v, tile.row(i), v, tile.row(j), tile.length, tile.lanes);
+                    dist[i * rows + j] += checked(sum, tile, v, tile.row(i), v, tile.row(j));
+                }
             }
         }
     }
@@ -170,21 +182,47 @@ final class SimdKernels implements TileKernels {
         }
     }
 
+    /**
+     * Runs the network strip by strip: four vectors of coordinates at a time, so all rows of a
+     * strip stay in the L1 cache while every comparator passes over them. Over whole rows the
+     * network would be bound by L2 traffic, not by the min/max.
+     */
     @Override
-    public void compareExchange(int[] keys, int a, int b, int length) {
+    public void compareExchange(int[] keys, int[] low, int[] high, int width, int length) {
         int step = INTS.length();
+        int strip = 4 * step;
         int x = 0;
-        for (; x + step <= length; x += step) {
-            IntVector u = IntVector.fromArray(INTS, keys, a + x);
-            IntVector w = IntVector.fromArray(INTS, keys, b + x);
-            u.min(w).intoArray(keys, a + x);
-            u.max(w).intoArray(keys, b + x);
+        for (; x + strip <= length; x += strip) {
+            for (int c = 0; c < low.length; c++) {
+                int a = low[c] * width + x;
+                int b = high[c] * width + x;
+                IntVector u0 = IntVector.fromArray(INTS, keys, a);
+                IntVector u1 = IntVector.fromArray(INTS, keys, a + step);
+                IntVector u2 = IntVector.fromArray(INTS, keys, a + 2 * step);
+                IntVector u3 = IntVector.fromArray(INTS, keys, a + 3 * step);
+                IntVector w0 = IntVector.fromArray(INTS, keys, b);
+                IntVector w1 = IntVector.fromArray(INTS, keys, b + step);
+                IntVector w2 = IntVector.fromArray(INTS, keys, b + 2 * step);
+                IntVector w3 = IntVector.fromArray(INTS, keys, b + 3 * step);
+                u0.min(w0).intoArray(keys, a);
+                u1.min(w1).intoArray(keys, a + step);
+                u2.min(w2).intoArray(keys, a + 2 * step);
+                u3.min(w3).intoArray(keys, a + 3 * step);
+                u0.max(w0).intoArray(keys, b);
+                u1.max(w1).intoArray(keys, b + step);
+                u2.max(w2).intoArray(keys, b + 2 * step);
+                u3.max(w3).intoArray(keys, b + 3 * step);
+            }
         }
-        for (; x < length; x++) {
-            int u = keys[a + x];
-            int w = keys[b + x];
-            keys[a + x] = Math.min(u, w);
-            keys[b + x] = Math.max(u, w);
+        for (int c = 0; c < low.length; c++) {
+            int a = low[c] * width;
+            int b = high[c] * width;
+            for (int y = x; y < length; y++) {
+                int u = keys[a + y];
+                int w = keys[b + y];
+                keys[a + y] = Math.min(u, w);
+                keys[b + y] = Math.max(u, w);
+            }
         }
     }
 
@@ -228,55 +266,115 @@ final class SimdKernels implements TileKernels {
         return laneSum(total, scratch) + tail;
     }
 
-    /** The squared distances from row i to rows j, j+1, j+2, j+3 (rows {@code width} apart). */
-    private static void fourDistances(float[] v, int i, int j, int width, int length, double[] sums, double[] scratch) {
+    /**
+     * The squared distances between rows i..i+3 and rows j..j+3 (rows {@code width} apart) into
+     * {@code sums[a * 4 + b]}; {@code laneSums} is scratch for the per-lane float64 totals.
+     */
+    private static void sixteenDistances(float[] v, int i, int j, int width, int length, double[] laneSums, double[] sums) {
         int step = FLOATS.length();
-        DoubleVector s0 = DoubleVector.zero(DOUBLES);
-        DoubleVector s1 = s0;
-        DoubleVector s2 = s0;
-        DoubleVector s3 = s0;
-        float t0 = 0f;
-        float t1 = 0f;
-        float t2 = 0f;
-        float t3 = 0f;
-        for (int block = 0; block < length; block += BLOCK) {
-            int end = Math.min(length, block + BLOCK);
-            FloatVector c0 = FloatVector.zero(FLOATS);
-            FloatVector c1 = c0;
-            FloatVector c2 = c0;
-            FloatVector c3 = c0;
-            int x = block;
-            for (; x + step <= end; x += step) {
-                FloatVector a = FloatVector.fromArray(FLOATS, v, i + x);
-                FloatVector d0 = a.sub(FloatVector.fromArray(FLOATS, v, j + x));
-                FloatVector d1 = a.sub(FloatVector.fromArray(FLOATS, v, j + width + x));
-                FloatVector d2 = a.sub(FloatVector.fromArray(FLOATS, v, j + 2 * width + x));
-                FloatVector d3 = a.sub(FloatVector.fromArray(FLOATS, v, j + 3 * width + x));
-                c0 = d0.fma(d0, c0);
-                c1 = d1.fma(d1, c1);
-                c2 = d2.fma(d2, c2);
-                c3 = d3.fma(d3, c3);
+        Arrays.fill(laneSums, 0.0);
+        int bulk = length - length % step;
+        for (int block = 0; block < bulk; block += BLOCK) {
+            int end = Math.min(bulk, block + BLOCK);
+            FloatVector c00 = FloatVector.zero(FLOATS);
+            FloatVector c01 = c00;
+            FloatVector c02 = c00;
+            FloatVector c03 = c00;
+            FloatVector c10 = c00;
+            FloatVector c11 = c00;
+            FloatVector c12 = c00;
+            FloatVector c13 = c00;
+            FloatVector c20 = c00;
+            FloatVector c21 = c00;
+            FloatVector c22 = c00;
+            FloatVector c23 = c00;
+            FloatVector c30 = c00;
+            FloatVector c31 = c00;
+            FloatVector c32 = c00;
+            FloatVector c33 = c00;
+            for (int x = block; x < end; x += step) {
+                FloatVector a0 = FloatVector.fromArray(FLOATS, v, i + x);
+                FloatVector a1 = FloatVector.fromArray(FLOATS, v, i + width + x);
+                FloatVector a2 = FloatVector.fromArray(FLOATS, v, i + 2 * width + x);
+                FloatVector a3 = FloatVector.fromArray(FLOATS, v, i + 3 * width + x);
+                FloatVector b0 = FloatVector.fromArray(FLOATS, v, j + x);
+                FloatVector b1 = FloatVector.fromArray(FLOATS, v, j + width + x);
+                FloatVector b2 = FloatVector.fromArray(FLOATS, v, j + 2 * width + x);
+                FloatVector b3 = FloatVector.fromArray(FLOATS, v, j + 3 * width + x);
+                FloatVector d = a0.sub(b0);
+                c00 = d.fma(d, c00);
+                d = a0.sub(b1);
+                c01 = d.fma(d, c01);
+                d = a0.sub(b2);
+                c02 = d.fma(d, c02);
+                d = a0.sub(b3);
+                c03 = d.fma(d, c03);
+                d = a1.sub(b0);
+                c10 = d.fma(d, c10);
+                d = a1.sub(b1);
+                c11 = d.fma(d, c11);
+                d = a1.sub(b2);
+                c12 = d.fma(d, c12);
+                d = a1.sub(b3);
+                c13 = d.fma(d, c13);
+                d = a2.sub(b0);
+                c20 = d.fma(d, c20);
+                d = a2.sub(b1);
+                c21 = d.fma(d, c21);
+                d = a2.sub(b2);
+                c22 = d.fma(d, c22);
+                d = a2.sub(b3);
+                c23 = d.fma(d, c23);
+                d = a3.sub(b0);
+                c30 = d.fma(d, c30);
+                d = a3.sub(b1);
+                c31 = d.fma(d, c31);
+                d = a3.sub(b2);
+                c32 = d.fma(d, c32);
+                d = a3.sub(b3);
+                c33 = d.fma(d, c33);
             }
-            for (; x < end; x++) {
-                float a = v[i + x];
-                float d0 = a - v[j + x];
-                float d1 = a - v[j + width + x];
-                float d2 = a - v[j + 2 * width + x];
-                float d3 = a - v[j + 3 * width + x];
-                t0 = Math.fma(d0, d0, t0);
-                t1 = Math.fma(d1, d1, t1);
-                t2 = Math.fma(d2, d2, t2);
-                t3 = Math.fma(d3, d3, t3);
-            }
-            s0 = widenAdd(s0, c0);
-            s1 = widenAdd(s1, c1);
-            s2 = widenAdd(s2, c2);
-            s3 = widenAdd(s3, c3);
+            widenInto(laneSums, 0, c00);
+            widenInto(laneSums, 1, c01);
+            widenInto(laneSums, 2, c02);
+            widenInto(laneSums, 3, c03);
+            widenInto(laneSums, 4, c10);
+            widenInto(laneSums, 5, c11);
+            widenInto(laneSums, 6, c12);
+            widenInto(laneSums, 7, c13);
+            widenInto(laneSums, 8, c20);
+            widenInto(laneSums, 9, c21);
+            widenInto(laneSums, 10, c22);
+            widenInto(laneSums, 11, c23);
+            widenInto(laneSums, 12, c30);
+            widenInto(laneSums, 13, c31);
+            widenInto(laneSums, 14, c32);
+            widenInto(laneSums, 15, c33);
         }
-        sums[0] = laneSum(s0, scratch) + t0;
-        sums[1] = laneSum(s1, scratch) + t1;
-        sums[2] = laneSum(s2, scratch) + t2;
-        sums[3] = laneSum(s3, scratch) + t3;
+        for (int p = 0; p < QUAD * QUAD; p++) {
+            double sum = 0;
+            for (int l = 0; l < step; l++) {
+                sum += laneSums[p * step + l];
+            }
+            float tail = 0f;
+            int a = i + (p / QUAD) * width;
+            int b = j + (p % QUAD) * width;
+            for (int x = bulk; x < length; x++) {
+                float d = v[a + x] - v[b + x];
+                tail = Math.fma(d, d, tail);
+            }
+            sums[p] = sum + tail;
+        }
+    }
+
+    /** Adds the float lanes of {@code block} to {@code laneSums[pair * lanes ...]} in float64. */
+    private static void widenInto(double[] laneSums, int pair, FloatVector block) {
+        for (int part = 0; part < WIDENING_PARTS; part++) {
+            int at = pair * FLOATS.length() + part * DOUBLES.length();
+            DoubleVector.fromArray(DOUBLES, laneSums, at)
+                    .add((DoubleVector) block.convertShape(VectorOperators.F2D, DOUBLES, part))
+                    .intoArray(laneSums, at);
+        }
     }
 
     /** Adds every float lane of {@code block} to the double lanes of {@code total}, lane-wise. */

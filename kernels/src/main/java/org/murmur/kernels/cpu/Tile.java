@@ -2,7 +2,9 @@ package org.murmur.kernels.cpu;
 
 /**
  * A coordinate tile of several updates as one worker sees it: row r holds coordinates
- * {@code [start, start + length)} of the r-th update read, at {@code values[r * width ...]}. The
+ * {@code [start, start + length)} of the r-th update read, at {@code values[r * width ...]}; the
+ * row stride {@code width} is a little more than the tile's coordinates, because rows a power of
+ * two apart would all compete for the same cache sets. The
  * scratch arrays belong to the worker and are reused from tile to tile.
  */
 final class Tile {
@@ -18,10 +20,13 @@ final class Tile {
     private float[] floats = new float[0];
     private int[] keys = new int[0];
 
-    Tile(int rows, int width, TileKernels kernels) {
+    /** Floats added to each row so that consecutive rows start in different cache sets. */
+    private static final int ROW_PADDING = 16;
+
+    Tile(int rows, int coordinates, TileKernels kernels) {
         this.kernels = kernels;
         this.rows = rows;
-        this.width = width;
+        this.width = coordinates + ROW_PADDING;
         this.values = new float[Math.multiplyExact(rows, width)];
     }
 

@@ -32,8 +32,11 @@ interface TileKernels {
     /** The inverse of {@link #toKeys}. */
     void fromKeys(int[] keys, float[] values, int count);
 
-    /** Puts the element-wise min of rows a and b in a and the max in b, over {@code length}. */
-    void compareExchange(int[] keys, int a, int b, int length);
+    /**
+     * Runs the comparators {@code (low[c], high[c])} in order over rows of {@code width} keys,
+     * coordinates {@code [0, length)}: the smaller key of each pair goes to row low[c].
+     */
+    void compareExchange(int[] keys, int[] low, int[] high, int width, int length);
 
     /** Float bits to an int of the same order; its own inverse. */
     static int sortableKey(int bits) {
