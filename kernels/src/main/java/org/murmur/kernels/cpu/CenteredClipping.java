@@ -19,8 +19,7 @@ final class CenteredClipping {
         int n = batch.size();
         int[] rows = CoordinateRules.allRows(n);
         UpdateBatch center = rule.center() == null ? null : centerOf(rule, batch);
-        double[] ones = new double[n];
-        Arrays.fill(ones, 1.0);
+        double[] ones = CoordinateRules.ones(n);
         double[] distances = engine.pass(batch, rows, n, (tile, partial) -> {
             float[] v = tile.floats(tile.length);
             if (center == null) {

@@ -35,14 +35,12 @@ final class CoordinateRules {
         middle.set(lower);
         middle.set(upper);
         ComparatorNetwork network = ComparatorNetwork.selecting(n, middle);
+        double[] ones = ones(n);
+        int count = upper - lower + 1;
         engine.pass(batch, allRows(n), 0, (tile, partial) -> {
             network.apply(tile);
             float[] result = tile.floats(tile.length);
-            int a = tile.row(lower);
-            int b = tile.row(upper);
-            for (int x = 0; x < tile.length; x++) {
-                result[x] = (float) (((double) tile.values[a + x] + tile.values[b + x]) * 0.5);
-            }
+            tile.kernels.weightedSum(tile, lower, count, ones, count, result);
             out.put(tile.start, result, 0, tile.length);
         });
         return AggregationReport.plain();
@@ -55,21 +53,12 @@ final class CoordinateRules {
             return mean(engine, batch, out);
         }
         ComparatorNetwork network = ComparatorNetwork.selectingExtremes(n, k);
+        double[] ones = ones(n);
+        int kept = n - 2 * k;
         engine.pass(batch, allRows(n), 0, (tile, partial) -> {
             network.apply(tile);
-            double[] sum = tile.doubles(tile.length);
-            Arrays.fill(sum, 0, tile.length, 0.0);
-            for (int r = k; r < n - k; r++) {
-                int base = tile.row(r);
-                for (int x = 0; x < tile.length; x++) {
-                    sum[x] += tile.values[base + x];
-                }
-            }
             float[] result = tile.floats(tile.length);
-            int kept = n - 2 * k;
-            for (int x = 0; x < tile.length; x++) {
-                result[x] = (float) (sum[x] / kept);
-            }
+            tile.kernels.weightedSum(tile, k, kept, ones, kept, result);
             out.put(tile.start, result, 0, tile.length);
         });
         return AggregationReport.plain();
@@ -78,9 +67,7 @@ final class CoordinateRules {
     /** The unweighted mean of all updates. */
     static AggregationReport mean(TileEngine engine, UpdateBatch batch, FloatVector out) {
         int n = batch.size();
-        double[] ones = new double[n];
-        Arrays.fill(ones, 1.0);
-        weightedMean(engine, batch, allRows(n), ones, n, out);
+        weightedMean(engine, batch, allRows(n), ones(n), n, out);
         return AggregationReport.plain();
     }
 
@@ -91,6 +78,13 @@ final class CoordinateRules {
             tile.kernels.weightedSum(tile, 0, tile.rows, coeffs, divisor, result);
             out.put(tile.start, result, 0, tile.length);
         });
+    }
+
+    /** n coefficients of 1. */
+    static double[] ones(int n) {
+        double[] ones = new double[n];
+        Arrays.fill(ones, 1.0);
+        return ones;
     }
 
     static int[] allRows(int n) {

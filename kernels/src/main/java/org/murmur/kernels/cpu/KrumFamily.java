@@ -41,9 +41,7 @@ final class KrumFamily {
         }
         int[] rows = selected.clone();
         Arrays.sort(rows);
-        double[] ones = new double[rows.length];
-        Arrays.fill(ones, 1.0);
-        CoordinateRules.weightedMean(engine, batch, rows, ones, rows.length, out);
+        CoordinateRules.weightedMean(engine, batch, rows, CoordinateRules.ones(rows.length), rows.length, out);
         return new AggregationReport(selected, scores, 0);
     }
 

@@ -19,8 +19,7 @@ final class WeiszfeldGeoMedian {
     static AggregationReport run(TileEngine engine, RuleSpec.GeoMedian rule, UpdateBatch batch, FloatVector out) {
         int n = batch.size();
         int[] rows = CoordinateRules.allRows(n);
-        double[] ones = new double[n];
-        Arrays.fill(ones, 1.0);
+        double[] ones = CoordinateRules.ones(n);
         // Partial layout: [0, n) squared distances to the new z, n: ||z_new - z||^2, n+1: ||z_new||^2.
         double[] sums = engine.pass(batch, rows, n + 2, (tile, partial) -> {
             float[] z = tile.floats(tile.length);
