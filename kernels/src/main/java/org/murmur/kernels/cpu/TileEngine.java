@@ -6,6 +6,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.murmur.kernels.api.UpdateBatch;
 
 /**
@@ -19,7 +20,6 @@ final class TileEngine implements AutoCloseable {
     /** Fixed so that reduction order is independent of the thread count. */
     private static final int SEGMENTS = 64;
 
-    private final int threads;
     private final int tileCoords;
     private final TileKernels kernels;
     private final ForkJoinPool pool;
@@ -31,7 +31,6 @@ final class TileEngine implements AutoCloseable {
         if (tileCoords < 1) {
             throw new IllegalArgumentException("tile width must be >= 1, got " + tileCoords);
         }
-        this.threads = threads;
         this.tileCoords = tileCoords;
         this.kernels = kernels;
         this.pool = threads == 1 ? null : new ForkJoinPool(threads, daemonFactory(), null, false);
@@ -52,6 +51,7 @@ final class TileEngine implements AutoCloseable {
         long tilesPerSegment = (tiles + segments - 1) / segments;
         double[][] partials = new double[segments][partialLength];
         ConcurrentLinkedQueue<Tile> spareTiles = new ConcurrentLinkedQueue<>();
+        AtomicBoolean failed = new AtomicBoolean();
         Runnable[] work = new Runnable[segments];
         for (int s = 0; s < segments; s++) {
             long firstTile = s * tilesPerSegment;
@@ -62,17 +62,17 @@ final class TileEngine implements AutoCloseable {
                 if (tile == null) {
                     tile = new Tile(rows.length, tileCoords, kernels);
                 }
-                for (long t = firstTile; t < endTile; t++) {
-                    tile.start = t * tileCoords;
-                    tile.length = (int) Math.min(tileCoords, dimension - tile.start);
-                    for (int r = 0; r < rows.length; r++) {
-                        batch.decode(rows[r], tile.start, tile.length, tile.values, tile.row(r));
-                        if (kernels.anyNonFinite(tile.values, tile.row(r), tile.length)) {
-                            // Read again with the checked path, which names the tensor and element.
-                            batch.read(rows[r], tile.start, tile.length, tile.values, tile.row(r));
-                        }
+                try {
+                    // Once any segment has failed the pass is lost; the others stop reading.
+                    for (long t = firstTile; t < endTile && !failed.get(); t++) {
+                        tile.start = t * tileCoords;
+                        tile.length = (int) Math.min(tileCoords, dimension - tile.start);
+                        fill(batch, rows, tile);
+                        task.process(tile, partial);
                     }
-                    task.process(tile, partial);
+                } catch (RuntimeException | Error e) {
+                    failed.set(true);
+                    throw e;
                 }
                 spareTiles.add(tile);
             };
@@ -85,6 +85,16 @@ final class TileEngine implements AutoCloseable {
             }
         }
         return total;
+    }
+
+    private void fill(UpdateBatch batch, int[] rows, Tile tile) {
+        for (int r = 0; r < rows.length; r++) {
+            batch.decode(rows[r], tile.start, tile.length, tile.values, tile.row(r));
+            if (kernels.anyNonFinite(tile.values, tile.row(r), tile.length)) {
+                // Read again through the checked path, whose error names the tensor and element.
+                batch.read(rows[r], tile.start, tile.length, tile.values, tile.row(r));
+            }
+        }
     }
 
     private void runAll(Runnable[] work) {
