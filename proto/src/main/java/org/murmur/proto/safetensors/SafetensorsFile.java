@@ -24,13 +24,20 @@ public final class SafetensorsFile implements AutoCloseable {
     private final Map<String, TensorEntry> byName;
     private final Map<String, String> metadata;
     private final long dataStart;
+    private final long dataLength;
+    /** Shared read-only mappings of the data buffer, one per window, made on first use. */
+    private final Map<Long, ByteBuffer> windows = new HashMap<>();
 
-    private SafetensorsFile(Path path, FileChannel channel, HeaderParser.ParsedHeader header, long dataStart) {
+    /** Bytes per shared mapping of the data buffer. */
+    static final long WINDOW_BYTES = 1L << 30;
+
+    private SafetensorsFile(Path path, FileChannel channel, HeaderParser.ParsedHeader header, long dataStart, long dataLength) {
         this.path = path;
         this.channel = channel;
         this.tensors = header.tensors();
         this.metadata = header.metadata();
         this.dataStart = dataStart;
+        this.dataLength = dataLength;
         this.byName = new HashMap<>();
         for (TensorEntry tensor : tensors) {
             byName.put(tensor.name(), tensor);
@@ -72,7 +79,7 @@ public final class SafetensorsFile implements AutoCloseable {
         }
         HeaderParser.ParsedHeader header = HeaderParser.parse(path, raw.json());
         DataLayout.check(path, header.tensors(), raw.fileSize() - raw.dataStart());
-        return new SafetensorsFile(path, channel, header, raw.dataStart());
+        return new SafetensorsFile(path, channel, header, raw.dataStart(), raw.fileSize() - raw.dataStart());
     }
 
     public Path path() {
@@ -114,6 +121,9 @@ public final class SafetensorsFile implements AutoCloseable {
                     + elementSize + " (the size of " + tensor.dtype() + ") up to " + Integer.MAX_VALUE);
         }
         long length = tensor.byteLength();
+        if (length <= maxChunkBytes && fitsInOneWindow(tensor)) {
+            return new ByteBuffer[] {windowSlice(tensor)};
+        }
         long fullChunks = length / maxChunkBytes;
         int chunkCount = Math.toIntExact(Math.max(1, fullChunks + (length % maxChunkBytes == 0 ? 0 : 1)));
         ByteBuffer[] chunks = new ByteBuffer[chunkCount];
@@ -128,6 +138,32 @@ public final class SafetensorsFile implements AutoCloseable {
             throw new SafetensorsException(path, tensor.name(), "cannot map: " + e, e);
         }
         return chunks;
+    }
+
+    private static boolean fitsInOneWindow(TensorEntry tensor) {
+        return tensor.byteLength() == 0 || tensor.begin() / WINDOW_BYTES == (tensor.end() - 1) / WINDOW_BYTES;
+    }
+
+    /**
+     * A tensor's bytes as a slice of the shared mapping of its window. An adapter file holds
+     * hundreds of small tensors and a server may open hundreds of files; one mapping per tensor
+     * would exhaust the kernel's limit on mappings per process (65,530 by default).
+     */
+    private synchronized ByteBuffer windowSlice(TensorEntry tensor) {
+        long window = tensor.begin() / WINDOW_BYTES;
+        ByteBuffer mapped = windows.get(window);
+        if (mapped == null) {
+            long start = window * WINDOW_BYTES;
+            long size = Math.min(WINDOW_BYTES, dataLength - start);
+            try {
+                mapped = channel.map(FileChannel.MapMode.READ_ONLY, dataStart + start, size);
+            } catch (IOException e) {
+                throw new SafetensorsException(path, tensor.name(), "cannot map: " + e, e);
+            }
+            windows.put(window, mapped);
+        }
+        int at = (int) (tensor.begin() - window * WINDOW_BYTES);
+        return mapped.slice(at, (int) tensor.byteLength()).order(ByteOrder.LITTLE_ENDIAN);
     }
 
     /** Closes the file; buffers already mapped stay valid. */
