@@ -10,16 +10,14 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Tile arithmetic on explicit SIMD vectors (the JDK's incubating vector module, present when the
- * JVM runs with {@code --add-modules jdk.incubator.vector}). Row sums convert floats to doubles and
+ * JVM runs with {@code --add-modules jdk.incubator.vector}; without it this class cannot load, so
+ * only {@link TileKernels#best} touches it, after checking). Row sums convert floats to doubles and
  * use the same operations in the same order as {@link ScalarKernels}, so coordinate-wise results
  * are bit-identical to it. Distances and norms accumulate float32 products in registers over
  * blocks of {@value #BLOCK} coordinates and add the blocks in float64: the spec's tolerances
  * allow float32 arithmetic, and this is what makes the Krum family as fast as a BLAS Gram matrix.
  */
 final class SimdKernels implements TileKernels {
-    /** True when the vector module is in the boot layer, so this class can load. */
-    static final boolean AVAILABLE = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
-
     /**
      * Coordinates per float32 partial sum (64 terms per lane at 16 lanes). Widening to float64 is
      * slow, so it happens once a block; the lane sums stay within about 1e-6 relative.

@@ -45,6 +45,7 @@ interface TileKernels {
 
     /** The fastest implementation this JVM runs: SIMD where the vector module is present. */
     static TileKernels best() {
-        return SimdKernels.AVAILABLE ? SimdKernels.create() : new ScalarKernels();
+        boolean vectorModule = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
+        return vectorModule ? SimdKernels.create() : new ScalarKernels();
     }
 }
