@@ -34,16 +34,7 @@ final class CoordinateRules {
         BitSet middle = new BitSet(n);
         middle.set(lower);
         middle.set(upper);
-        ComparatorNetwork network = ComparatorNetwork.selecting(n, middle);
-        double[] ones = ones(n);
-        int count = upper - lower + 1;
-        engine.pass(batch, allRows(n), 0, (tile, partial) -> {
-            network.apply(tile);
-            float[] result = tile.floats(tile.length);
-            tile.kernels.weightedSum(tile, lower, count, ones, count, result);
-            out.put(tile.start, result, 0, tile.length);
-        });
-        return AggregationReport.plain();
+        return meanOfSelectedRows(engine, batch, ComparatorNetwork.selecting(n, middle), lower, upper - lower + 1, out);
     }
 
     static AggregationReport trimmedMean(TileEngine engine, RuleSpec.TrimmedMean rule, UpdateBatch batch, FloatVector out) {
@@ -52,13 +43,18 @@ final class CoordinateRules {
         if (k == 0) {
             return mean(engine, batch, out);
         }
-        ComparatorNetwork network = ComparatorNetwork.selectingExtremes(n, k);
+        return meanOfSelectedRows(engine, batch, ComparatorNetwork.selectingExtremes(n, k), k, n - 2 * k, out);
+    }
+
+    /** Runs {@code network} on every tile, then averages rows {@code [first, first + count)}. */
+    private static AggregationReport meanOfSelectedRows(TileEngine engine, UpdateBatch batch, ComparatorNetwork network,
+                                                        int first, int count, FloatVector out) {
+        int n = batch.size();
         double[] ones = ones(n);
-        int kept = n - 2 * k;
         engine.pass(batch, allRows(n), 0, (tile, partial) -> {
             network.apply(tile);
             float[] result = tile.floats(tile.length);
-            tile.kernels.weightedSum(tile, k, kept, ones, kept, result);
+            tile.kernels.weightedSum(tile, first, count, ones, count, result);
             out.put(tile.start, result, 0, tile.length);
         });
         return AggregationReport.plain();
