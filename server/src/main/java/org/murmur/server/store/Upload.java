@@ -170,6 +170,15 @@ public final class Upload implements AutoCloseable {
      *                                    can retry cleanly from 0
      */
     public synchronized Path complete() throws IOException {
+        return complete(partialFile -> { });
+    }
+
+    /**
+     * Like {@link #complete()}, but first runs {@code check} on the fsynced, checksum-verified
+     * partial file; if it throws, the partial is deleted (durably) and the exception propagates, so
+     * a file that fails the caller's content checks is never visible as a complete update.
+     */
+    public synchronized <E extends Exception> Path complete(ContentCheck<E> check) throws E, IOException {
         ensureOpen();
         if (position != totalBytes) {
             throw SizeMismatchException.shortOfTotal(key, totalBytes, position);
@@ -178,12 +187,14 @@ public final class Upload implements AutoCloseable {
             channel.force(true);
             byte[] actual = digest != null ? digest.digest() : Durable.sha256(channel, totalBytes);
             if (!MessageDigest.isEqual(actual, expectedSha256)) {
-                channel.close();
-                Files.deleteIfExists(partial);
-                Files.deleteIfExists(sidecar);
-                Durable.syncDirectory(directory);
-                end(State.FAILED);
+                discardPartial();
                 throw new ChecksumMismatchException(key, Durable.hex(expectedSha256), Durable.hex(actual), totalBytes);
+            }
+            try {
+                check.check(partial);
+            } catch (Exception rejected) {
+                discardPartial();
+                throw rejected;
             }
             channel.close();
             Files.move(partial, target, StandardCopyOption.ATOMIC_MOVE);
@@ -198,12 +209,31 @@ public final class Upload implements AutoCloseable {
                 // harmless, see above
             }
             return target;
-        } catch (IOException | RuntimeException | Error e) {
+        } catch (Exception e) {
+            if (state == State.OPEN) {
+                fail();
+            }
+            throw e;
+        } catch (Error e) {
             if (state == State.OPEN) {
                 fail();
             }
             throw e;
         }
+    }
+
+    /** A check of a complete, verified upload's bytes before they are published. */
+    @FunctionalInterface
+    public interface ContentCheck<E extends Exception> {
+        void check(Path file) throws E, IOException;
+    }
+
+    private void discardPartial() throws IOException {
+        channel.close();
+        Files.deleteIfExists(partial);
+        Files.deleteIfExists(sidecar);
+        Durable.syncDirectory(directory);
+        end(State.FAILED);
     }
 
     /**

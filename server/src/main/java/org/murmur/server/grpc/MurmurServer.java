@@ -1,0 +1,155 @@
+package org.murmur.server.grpc;
+
+import io.grpc.InsecureServerCredentials;
+import io.grpc.Server;
+import io.grpc.ServerBuilder;
+import io.grpc.ServerCredentials;
+import io.grpc.TlsServerCredentials;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import org.murmur.proto.Wire;
+import org.murmur.server.store.ModelStore;
+import org.murmur.server.store.UpdateStore;
+
+/**
+ * A running gRPC front: the {@code murmur.v1.Murmur} service over the stores of one data directory.
+ * Built from any {@link ServerBuilder} (in-process in tests, Netty for real sockets; see
+ * {@link #nettyBuilder}), always with the maximum inbound message size of
+ * {@link Wire#MAX_MESSAGE_BYTES}. {@link #close()} stops accepting calls, lets calls in progress
+ * end for a short grace period, then cancels the rest (their uploads stay resumable).
+ * Thread-safe.
+ */
+public final class MurmurServer implements AutoCloseable {
+    /** How long {@link #close()} waits for calls in progress before cancelling them. */
+    static final long GRACE_MILLIS = 5_000;
+
+    private final Server server;
+    private final ScheduledExecutorService timer;
+    private final UpdateStore updates;
+    private final ModelStore models;
+    private final GrpcMetrics metrics;
+
+    private MurmurServer(Server server, ScheduledExecutorService timer, UpdateStore updates, ModelStore models,
+                         GrpcMetrics metrics) {
+        this.server = server;
+        this.timer = timer;
+        this.updates = updates;
+        this.models = models;
+        this.metrics = metrics;
+    }
+
+    /** Starts the server on a Netty socket at {@code config.port()}, with TLS if configured. */
+    public static MurmurServer start(ServerConfig config, RoundGate gate, ModelCatalog catalog, MeterRegistry meters)
+            throws IOException {
+        return start(nettyBuilder(config), config, gate, catalog, meters);
+    }
+
+    /**
+     * A Netty server builder for {@code config}: its port, its TLS settings (client certificates
+     * required when a client CA is configured) and its flow-control window.
+     */
+    public static NettyServerBuilder nettyBuilder(ServerConfig config) throws IOException {
+        ServerCredentials credentials = InsecureServerCredentials.create();
+        if (config.tls().isPresent()) {
+            ServerConfig.Tls tls = config.tls().get();
+            TlsServerCredentials.Builder builder = TlsServerCredentials.newBuilder()
+                    .keyManager(tls.certChain().toFile(), tls.privateKey().toFile());
+            if (tls.clientCa().isPresent()) {
+                builder.trustManager(tls.clientCa().get().toFile())
+                        .clientAuth(TlsServerCredentials.ClientAuth.REQUIRE);
+            }
+            credentials = builder.build();
+        }
+        return NettyServerBuilder.forPort(config.port(), credentials)
+                .flowControlWindow(config.flowControlWindowBytes());
+    }
+
+    /**
+     * Opens the stores under {@code config.dataDir()} (created if missing), adds the Murmur service
+     * to {@code builder} and starts it.
+     *
+     * @param gate    the round engine's answers for uploads
+     * @param catalog which model files PullModel serves
+     * @param meters  where the {@link GrpcMetrics} meters register
+     */
+    public static MurmurServer start(ServerBuilder<?> builder, ServerConfig config, RoundGate gate,
+                                     ModelCatalog catalog, MeterRegistry meters) throws IOException {
+        Objects.requireNonNull(builder, "builder");
+        Objects.requireNonNull(config, "config");
+        UpdateStore updates = new UpdateStore(config.dataDir());
+        ModelStore models = new ModelStore(config.dataDir());
+        models.removeStaleTemporaries();
+        GrpcMetrics metrics = new GrpcMetrics(meters);
+        ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1, runnable -> {
+            Thread thread = Executors.defaultThreadFactory().newThread(runnable);
+            thread.setName("murmur-idle-deadlines");
+            thread.setDaemon(true);
+            return thread;
+        });
+        timer.setRemoveOnCancelPolicy(true);
+        try {
+            UploadService uploads = new UploadService(config, updates, gate,
+                    new NonceRegistry(config.nonceTtl(), config.noncesPerNode()), metrics, timer);
+            ModelService downloads = new ModelService(catalog, models, metrics);
+            Server server = builder
+                    .maxInboundMessageSize(Wire.MAX_MESSAGE_BYTES)
+                    .addService(new MurmurService(uploads, downloads))
+                    .build()
+                    .start();
+            return new MurmurServer(server, timer, updates, models, metrics);
+        } catch (IOException | RuntimeException e) {
+            timer.shutdownNow();
+            throw e;
+        }
+    }
+
+    /** The port listened on (the one picked when configured as 0); -1 for an in-process server. */
+    public int port() {
+        return server.getPort();
+    }
+
+    public UpdateStore updateStore() {
+        return updates;
+    }
+
+    public ModelStore modelStore() {
+        return models;
+    }
+
+    public GrpcMetrics metrics() {
+        return metrics;
+    }
+
+    /** Stops the server with a grace period of {@link #GRACE_MILLIS}; see {@link #close(Duration)}. */
+    @Override
+    public void close() {
+        close(Duration.ofMillis(GRACE_MILLIS));
+    }
+
+    /**
+     * Stops the server: no new calls; calls in progress get {@code grace} to end, then are
+     * cancelled (an upload cancelled this way stays resumable). If interrupted, cancels at once
+     * and keeps the thread's interrupt status.
+     */
+    public void close(Duration grace) {
+        server.shutdown();
+        try {
+            if (!server.awaitTermination(grace.toNanos(), TimeUnit.NANOSECONDS)) {
+                server.shutdownNow();
+                server.awaitTermination(GRACE_MILLIS, TimeUnit.MILLISECONDS);
+            }
+        } catch (InterruptedException e) {
+            server.shutdownNow();
+            Thread.currentThread().interrupt();
+        } finally {
+            timer.shutdownNow();
+        }
+    }
+}
