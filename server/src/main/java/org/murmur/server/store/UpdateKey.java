@@ -4,11 +4,11 @@ import java.util.regex.Pattern;
 
 /**
  * Identifies one node's update in one round of one task. The ids become path components, so they
- * are restricted to {@code [A-Za-z0-9_-]{1,64}} (no dots, no separators: no path traversal is
- * possible) and the round must be non-negative.
+ * are 1 to 64 characters of {@code [A-Za-z0-9._-]} that do not start with a dot (no separators,
+ * no "." or "..", no hidden files: no path traversal is possible), and the round is non-negative.
  */
 public record UpdateKey(String taskId, long round, String nodeId) {
-    private static final Pattern ID = Pattern.compile("[A-Za-z0-9_-]{1,64}");
+    private static final Pattern ID = Pattern.compile("[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}");
 
     public UpdateKey {
         validateId("taskId", taskId);
@@ -22,7 +22,7 @@ public record UpdateKey(String taskId, long round, String nodeId) {
             throw new IllegalArgumentException(field + " must not be null");
         }
         if (!ID.matcher(value).matches()) {
-            throw new IllegalArgumentException(field + " must be 1 to 64 characters from [A-Za-z0-9_-], got "
+            throw new IllegalArgumentException(field + " must be 1 to 64 characters from [A-Za-z0-9._-], not starting with a dot, got "
                     + quote(value));
         }
     }

@@ -308,7 +308,8 @@ class UpdateStoreTest {
 
     @Test
     void idsThatCouldEscapeTheDirectoryAreRejected() {
-        for (String bad : new String[] {"", "..", ".", "../x", "a/b", "a\\b", "a.b", "/abs", "a b", "\u00e9",
+        assertEquals("mnist.v2", new UpdateKey("mnist.v2", 0, "node").taskId());
+        for (String bad : new String[] {"", "..", ".", "../x", ".hidden", "a/b", "a\\b", "/abs", "a b", "\u00e9",
                 "a\u0000b", "x".repeat(65)}) {
             IllegalArgumentException task = assertThrows(IllegalArgumentException.class,
                     () -> new UpdateKey(bad, 0, "node"));
@@ -341,7 +342,7 @@ class UpdateStoreTest {
         writeRange(interrupted, 0, 50, SEED);
         interrupted.abort();
         Files.writeString(roundDir.resolve("stray.txt"), "x");
-        Files.writeString(roundDir.resolve("bad.name.safetensors"), "x");
+        Files.writeString(roundDir.resolve(".hidden.safetensors"), "x");
         Files.createDirectory(roundDir.resolve("dir.safetensors"));
 
         List<String> listed = store.list("task-1", 3).stream().map(u -> u.key().nodeId()).toList();
