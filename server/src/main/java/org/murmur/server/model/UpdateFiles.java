@@ -23,6 +23,11 @@ public final class UpdateFiles {
     }
 
     public static Update open(Path path) {
+        return open(path, path.toString());
+    }
+
+    /** Opens {@code path} as an update whose errors name it {@code label}. */
+    public static Update open(Path path, String label) {
         try (SafetensorsFile file = SafetensorsFile.open(path)) {
             List<TensorData> tensors = new ArrayList<>();
             for (TensorEntry entry : file.tensors()) {
@@ -30,7 +35,7 @@ public final class UpdateFiles {
                 ByteBuffer[] chunks = file.map(entry, CHUNK_BYTES);
                 tensors.add(new TensorData(entry.name(), type, entry.shape(), chunks, CHUNK_BYTES / type.byteSize()));
             }
-            return new Update(path.toString(), tensors);
+            return new Update(label, tensors);
         }
     }
 }

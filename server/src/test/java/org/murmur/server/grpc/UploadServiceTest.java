@@ -394,7 +394,7 @@ class UploadServiceTest {
                 new TestModels.Poison("dense.weight", 1234, Float.NaN)));
         assertRefused(h.push(TestNode.upload(h.alice.header(TASK, 0, poisoned), poisoned), true).result,
                 Status.Code.INVALID_ARGUMENT, RefusalReason.NON_FINITE_VALUE, "tensor 'dense.weight' element 1234",
-                "(index [1, 210])", "NaN");
+                "NaN");
         assertTrue(h.server.updateStore().find(key(h.alice, 0)).isEmpty(), "never aggregated");
         assertTrue(h.gate.contributions(TASK, 0).isEmpty());
         assertEquals(1.0, h.ingestRefusals(RefusalReason.NON_FINITE_VALUE));
@@ -409,7 +409,7 @@ class UploadServiceTest {
                 new TestModels.Poison("embed", 777_777, Float.NEGATIVE_INFINITY)));
         assertRefused(h.push(TestNode.upload(h.alice.header(TASK, 0, poisoned), poisoned), true).result,
                 Status.Code.INVALID_ARGUMENT, RefusalReason.NON_FINITE_VALUE, "tensor 'embed' element 777777",
-                "(index [759, 561])", "-Infinity");
+                "-Infinity");
         assertTrue(h.server.updateStore().find(key(h.alice, 0)).isEmpty());
     }
 
