@@ -1,6 +1,5 @@
 package org.murmur.kernels.cpu;
 
-import java.util.Arrays;
 import org.murmur.kernels.api.AggregationReport;
 import org.murmur.kernels.api.FloatVector;
 import org.murmur.kernels.api.RuleSpec;
