@@ -161,15 +161,10 @@ public abstract class AggregationContract {
      * True when float32 rounding cannot move Weiszfeld's stop decision: every reference ratio
      * ||z_new - z|| / ||z|| is far (10 % and 1e-5) from tol. Otherwise only the range is checked.
      */
-    /**
-     * Whether every reference stop ratio is far enough from tol that a backend within the spec's
-     * tolerances must stop at the same step. The iterate is stored in float32 (which the
-     * tolerances allow); near a data point, as in one dimension where the geometric median is an
-     * input, that moves the late ratios by tens of percent.
-     */
+    /** Whether every reference stop ratio is far enough from tol that a backend must stop at the same step. */
     private static boolean clearStops(double[] ratios, double tol) {
         for (double r : ratios) {
-            if (Math.abs(r - tol) <= 0.5 * tol + 1e-5) {
+            if (Math.abs(r - tol) <= 0.1 * tol + 1e-5) {
                 return false;
             }
         }

@@ -11,7 +11,7 @@ final class ScalarKernels implements TileKernels {
     static final int LANES = 64;
 
     @Override
-    public void weightedSum(Tile tile, int firstRow, int rowCount, double[] coeffs, double divisor, float[] dst) {
+    public double[] rowSums(Tile tile, int firstRow, int rowCount, double[] coeffs) {
         int length = tile.length;
         double[] acc = tile.doubles(length);
         Arrays.fill(acc, 0, length, 0.0);
@@ -23,8 +23,35 @@ final class ScalarKernels implements TileKernels {
                 acc[x] += c * values[base + x];
             }
         }
-        for (int x = 0; x < length; x++) {
+        return acc;
+    }
+
+    @Override
+    public void weightedSum(Tile tile, int firstRow, int rowCount, double[] coeffs, double divisor, float[] dst) {
+        double[] acc = rowSums(tile, firstRow, rowCount, coeffs);
+        for (int x = 0; x < tile.length; x++) {
             dst[x] = (float) (acc[x] / divisor);
+        }
+    }
+
+    @Override
+    public void addDistancesTo(Tile tile, double[] point, double[] dist) {
+        double[] lanes = tile.lanes;
+        for (int r = 0; r < tile.rows; r++) {
+            Arrays.fill(lanes, 0.0);
+            int base = tile.row(r);
+            int x = 0;
+            for (; x + LANES <= tile.length; x += LANES) {
+                for (int l = 0; l < LANES; l++) {
+                    double d = tile.values[base + x + l] - point[x + l];
+                    lanes[l] += d * d;
+                }
+            }
+            for (int l = 0; x < tile.length; x++, l++) {
+                double d = tile.values[base + x] - point[x];
+                lanes[l] += d * d;
+            }
+            dist[r] += sum(lanes);
         }
     }
 

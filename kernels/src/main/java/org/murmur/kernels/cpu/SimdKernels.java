@@ -46,7 +46,7 @@ final class SimdKernels implements TileKernels {
     }
 
     @Override
-    public void weightedSum(Tile tile, int firstRow, int rowCount, double[] coeffs, double divisor, float[] dst) {
+    public double[] rowSums(Tile tile, int firstRow, int rowCount, double[] coeffs) {
         int length = tile.length;
         double[] acc = tile.doubles(length);
         Arrays.fill(acc, 0, length, 0.0);
@@ -66,6 +66,15 @@ final class SimdKernels implements TileKernels {
                 acc[x] += c * values[base + x];
             }
         }
+        return acc;
+    }
+
+    @Override
+    public void weightedSum(Tile tile, int firstRow, int rowCount, double[] coeffs, double divisor, float[] dst) {
+        double[] acc = rowSums(tile, firstRow, rowCount, coeffs);
+        int length = tile.length;
+        int step = DOUBLES.length();
+        int bulk = length - length % step;
         int x = 0;
         for (; x < bulk; x += step) {
             ((FloatVector) DoubleVector.fromArray(DOUBLES, acc, x).div(divisor)
@@ -73,6 +82,29 @@ final class SimdKernels implements TileKernels {
         }
         for (; x < length; x++) {
             dst[x] = (float) (acc[x] / divisor);
+        }
+    }
+
+    @Override
+    public void addDistancesTo(Tile tile, double[] point, double[] dist) {
+        int length = tile.length;
+        int step = DOUBLES.length();
+        int bulk = length - length % step;
+        for (int r = 0; r < tile.rows; r++) {
+            int base = tile.row(r);
+            DoubleVector total = DoubleVector.zero(DOUBLES);
+            int x = 0;
+            for (; x < bulk; x += step) {
+                DoubleVector d = ((DoubleVector) FloatVector.fromArray(HALF_FLOATS, tile.values, base + x)
+                        .convertShape(VectorOperators.F2D, DOUBLES, 0)).sub(DoubleVector.fromArray(DOUBLES, point, x));
+                total = d.fma(d, total);
+            }
+            double tail = 0;
+            for (; x < length; x++) {
+                double d = tile.values[base + x] - point[x];
+                tail += d * d;
+            }
+            dist[r] += laneSum(total, tile.lanes) + tail;
         }
     }
 

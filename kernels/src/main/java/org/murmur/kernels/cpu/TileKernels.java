@@ -9,9 +9,12 @@ package org.murmur.kernels.cpu;
 interface TileKernels {
 
     /**
-     * {@code dst[x] = sum over rows r in [firstRow, firstRow + rowCount) of coeffs[r] * row_r[x],
-     * divided by divisor}, accumulated in float64 in row order.
+     * {@code sum over rows r in [firstRow, firstRow + rowCount) of coeffs[r] * row_r[x]} for every
+     * coordinate, accumulated in float64 in row order, in the tile's double scratch (returned).
      */
+    double[] rowSums(Tile tile, int firstRow, int rowCount, double[] coeffs);
+
+    /** {@link #rowSums} divided by {@code divisor} and rounded to float32 into {@code dst}. */
     void weightedSum(Tile tile, int firstRow, int rowCount, double[] coeffs, double divisor, float[] dst);
 
     /** Adds the squared distance between rows i < j to {@code dist[i * rows + j]}, once per pair. */
@@ -19,6 +22,9 @@ interface TileKernels {
 
     /** Adds {@code ||row_r - point||^2} to {@code dist[r]} for every row. */
     void addDistancesTo(Tile tile, float[] point, double[] dist);
+
+    /** Adds {@code ||row_r - point||^2} to {@code dist[r]}, for a float64 point, in float64. */
+    void addDistancesTo(Tile tile, double[] point, double[] dist);
 
     /** {@code ||v[offset, offset + tile.length)||^2}. */
     double squaredNorm(Tile tile, float[] v, int offset);

@@ -7,9 +7,11 @@ import org.murmur.kernels.api.UpdateBatch;
 
 /**
  * The geometric median by Weiszfeld's iteration, one pass over the updates per z-update: the pass
- * that writes z_new also measures every ||x_i - z_new|| for the next step, ||z_new - z|| for the
- * stop test and ||z_new||. The iterate lives in the output vector and is updated tile by tile in
- * place.
+ * that computes z_new also measures every ||x_i - z_new|| for the next step, ||z_new - z|| for the
+ * stop test and ||z_new||. The iterate is kept in float64 as two float32 vectors, its rounding
+ * (the output vector, so the result is z cast to float32 as the spec defines) and the remainder:
+ * a float32 iterate would drift from the float64 definition near a data point, where the weights
+ * 1 / max(eps, ||x_i - z||) are most sensitive, and change when the iteration stops.
  */
 final class WeiszfeldGeoMedian {
     private WeiszfeldGeoMedian() {
@@ -19,12 +21,14 @@ final class WeiszfeldGeoMedian {
         int n = batch.size();
         int[] rows = CoordinateRules.allRows(n);
         double[] ones = CoordinateRules.ones(n);
+        FloatVector remainder = FloatVector.allocate(batch.dimension());
         // Partial layout: [0, n) squared distances to the new z, n: ||z_new - z||^2, n+1: ||z_new||^2.
         double[] sums = engine.pass(batch, rows, n + 2, (tile, partial) -> {
-            float[] z = tile.floats(tile.length);
-            tile.kernels.weightedSum(tile, 0, n, ones, n, z);
-            finishTile(tile, z, partial, n);
-            out.put(tile.start, z, 0, tile.length);
+            double[] z = tile.kernels.rowSums(tile, 0, n, ones);
+            for (int x = 0; x < tile.length; x++) {
+                z[x] /= n;
+            }
+            finishTile(tile, z, partial, n, out, remainder);
         });
         int iterations = 0;
         while (iterations < rule.maxIter()) {
@@ -37,17 +41,19 @@ final class WeiszfeldGeoMedian {
             double oldNorm = Math.sqrt(sums[n + 1]);
             double divisor = total;
             sums = engine.pass(batch, rows, n + 2, (tile, partial) -> {
-                float[] z = tile.floats(2 * tile.length);
-                out.get(tile.start, z, tile.length, tile.length);
-                tile.kernels.weightedSum(tile, 0, n, weights, divisor, z);
+                int length = tile.length;
+                float[] old = tile.floats(2 * length);
+                out.get(tile.start, old, 0, length);
+                remainder.get(tile.start, old, length, length);
+                double[] z = tile.kernels.rowSums(tile, 0, n, weights);
                 double step = 0;
-                for (int x = 0; x < tile.length; x++) {
-                    double d = (double) z[x] - z[tile.length + x];
+                for (int x = 0; x < length; x++) {
+                    z[x] /= divisor;
+                    double d = z[x] - ((double) old[x] + old[length + x]);
                     step += d * d;
                 }
                 partial[n] += step;
-                finishTile(tile, z, partial, n);
-                out.put(tile.start, z, 0, tile.length);
+                finishTile(tile, z, partial, n, out, remainder);
             });
             iterations++;
             if (Math.sqrt(sums[n]) <= rule.tol() * oldNorm) {
@@ -57,9 +63,23 @@ final class WeiszfeldGeoMedian {
         return new AggregationReport(new int[0], new double[0], iterations);
     }
 
-    /** Adds every ||x_i - z||^2 over the tile to partial[i] and ||z||^2 to partial[n + 1]. */
-    private static void finishTile(Tile tile, float[] z, double[] partial, int n) {
+    /**
+     * Adds every ||x_i - z||^2 over the tile to partial[i] and ||z||^2 to partial[n + 1], then
+     * stores z as its float32 rounding (in {@code out}) plus the float32 remainder.
+     */
+    private static void finishTile(Tile tile, double[] z, double[] partial, int n, FloatVector out, FloatVector remainder) {
+        int length = tile.length;
         tile.kernels.addDistancesTo(tile, z, partial);
-        partial[n + 1] += tile.kernels.squaredNorm(tile, z, 0);
+        float[] split = tile.floats(2 * length);
+        double norm = 0;
+        for (int x = 0; x < length; x++) {
+            norm += z[x] * z[x];
+            float rounded = (float) z[x];
+            split[x] = rounded;
+            split[length + x] = (float) (z[x] - rounded);
+        }
+        partial[n + 1] += norm;
+        out.put(tile.start, split, 0, length);
+        remainder.put(tile.start, split, length, length);
     }
 }
