@@ -28,13 +28,13 @@ import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import org.murmur.proto.TensorSpecs;
 import org.murmur.proto.Wire;
 import org.murmur.proto.identity.Purpose;
 import org.murmur.proto.identity.RequestSigner;
 import org.murmur.proto.safetensors.SafetensorsFile;
 import org.murmur.proto.safetensors.TensorEntry;
 import org.murmur.proto.v1.Chunk;
-import org.murmur.proto.v1.DType;
 import org.murmur.proto.v1.GetUploadOffsetRequest;
 import org.murmur.proto.v1.ModelInfo;
 import org.murmur.proto.v1.MurmurGrpc;
@@ -559,16 +559,7 @@ public final class MurmurClient implements AutoCloseable {
         try (SafetensorsFile safetensors = SafetensorsFile.open(file)) {
             List<TensorSpec> specs = new ArrayList<>();
             for (TensorEntry tensor : safetensors.tensors()) {
-                TensorSpec.Builder spec = TensorSpec.newBuilder().setName(tensor.name())
-                        .setDtype(switch (tensor.dtype()) {
-                            case F32 -> DType.DTYPE_F32;
-                            case F16 -> DType.DTYPE_F16;
-                            case BF16 -> DType.DTYPE_BF16;
-                        });
-                for (long dim : tensor.shape()) {
-                    spec.addShape(dim);
-                }
-                specs.add(spec.build());
+                specs.add(TensorSpecs.of(tensor.name(), tensor.dtype(), tensor.shape()));
             }
             return specs;
         } catch (org.murmur.proto.safetensors.SafetensorsException e) {

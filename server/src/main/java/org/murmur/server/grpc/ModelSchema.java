@@ -10,6 +10,7 @@ import java.util.Set;
 import org.murmur.proto.safetensors.TensorDtype;
 import org.murmur.proto.safetensors.TensorEntry;
 import org.murmur.proto.safetensors.TensorHeader;
+import org.murmur.proto.TensorSpecs;
 import org.murmur.proto.v1.DType;
 import org.murmur.proto.v1.TensorSpec;
 
@@ -84,15 +85,7 @@ public final class ModelSchema {
     public List<TensorSpec> toProto() {
         List<TensorSpec> specs = new ArrayList<>(tensors.size());
         for (TensorHeader tensor : tensors) {
-            TensorSpec.Builder spec = TensorSpec.newBuilder().setName(tensor.name()).setDtype(switch (tensor.dtype()) {
-                case F32 -> DType.DTYPE_F32;
-                case F16 -> DType.DTYPE_F16;
-                case BF16 -> DType.DTYPE_BF16;
-            });
-            for (long dim : tensor.shape()) {
-                spec.addShape(dim);
-            }
-            specs.add(spec.build());
+            specs.add(TensorSpecs.of(tensor.name(), tensor.dtype(), tensor.shape()));
         }
         return specs;
     }
