@@ -75,7 +75,7 @@ final class LedgerScanner {
                 bodyLength = in.readInt();
                 checkFrame(magic, bodyLength, remaining);
                 if (body.length < bodyLength) {
-                    body = new byte[Math.max(bodyLength, body.length * 2)];
+                    body = new byte[Math.min(LedgerFormat.MAX_BODY_BYTES, Math.max(bodyLength, body.length * 2))];
                 }
                 in.readFully(body, 0, bodyLength);
                 in.readFully(hash);
