@@ -15,8 +15,9 @@ import org.murmur.server.store.UpdateKey;
  * @param numSamples training samples behind the update, at least 1
  * @param bytes      size of the file
  * @param file       the complete file in the update store
+ * @param nonce      the nonce of the upload's first header (recorded with the contribution)
  */
-public record Contribution(UpdateKey key, byte[] sha256, long numSamples, long bytes, Path file) {
+public record Contribution(UpdateKey key, byte[] sha256, long numSamples, long bytes, Path file, byte[] nonce) {
     public Contribution {
         Objects.requireNonNull(key, "key");
         Objects.requireNonNull(file, "file");
@@ -24,6 +25,7 @@ public record Contribution(UpdateKey key, byte[] sha256, long numSamples, long b
             throw new IllegalArgumentException("sha256 must be 32 bytes");
         }
         sha256 = sha256.clone();
+        nonce = nonce.clone();
     }
 
     @Override
@@ -32,15 +34,20 @@ public record Contribution(UpdateKey key, byte[] sha256, long numSamples, long b
     }
 
     @Override
+    public byte[] nonce() {
+        return nonce.clone();
+    }
+
+    @Override
     public boolean equals(Object o) {
         return o instanceof Contribution other && key.equals(other.key)
                 && Arrays.equals(sha256, other.sha256) && numSamples == other.numSamples
-                && bytes == other.bytes && file.equals(other.file);
+                && bytes == other.bytes && file.equals(other.file) && Arrays.equals(nonce, other.nonce);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(key, Arrays.hashCode(sha256), numSamples, bytes, file);
+        return Objects.hash(key, Arrays.hashCode(sha256), numSamples, bytes, file, Arrays.hashCode(nonce));
     }
 
     @Override

@@ -29,10 +29,12 @@ public final class GrpcMetrics {
     public static final String INGEST_STREAMS_ACTIVE = "murmur.ingest.streams.active";
     public static final String MODEL_REFUSALS = "murmur.models.refusals";
     public static final String MODEL_BYTES = "murmur.models.bytes";
+    public static final String ROUND_REFUSALS = "murmur.rounds.refusals";
 
     private final MeterRegistry registry;
     private final Map<RefusalReason, Counter> ingestRefusals = new EnumMap<>(RefusalReason.class);
     private final Map<RefusalReason, Counter> modelRefusals = new EnumMap<>(RefusalReason.class);
+    private final Map<RefusalReason, Counter> roundRefusals = new EnumMap<>(RefusalReason.class);
     private final Counter updates;
     private final Counter ingestBytes;
     private final Counter modelBytes;
@@ -64,6 +66,10 @@ public final class GrpcMetrics {
 
     void modelRefused(RefusalReason reason) {
         counter(modelRefusals, MODEL_REFUSALS, "Refused model downloads", reason).increment();
+    }
+
+    void roundRefused(RefusalReason reason) {
+        counter(roundRefusals, ROUND_REFUSALS, "Refused task, stake, join and vote requests", reason).increment();
     }
 
     void updateAdmitted() {

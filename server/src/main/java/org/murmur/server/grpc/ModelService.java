@@ -1,5 +1,6 @@
 package org.murmur.server.grpc;
 
+import org.murmur.server.model.ModelSchema;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.UnsafeByteOperations;
 import io.grpc.Status;

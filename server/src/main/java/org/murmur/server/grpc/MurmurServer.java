@@ -9,12 +9,23 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.time.Duration;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+import org.murmur.kernels.Backends;
+import org.murmur.kernels.api.Backend;
 import org.murmur.proto.Wire;
+import org.murmur.server.round.KernelCandidateMaker;
+import org.murmur.server.round.TaskRegistry;
 import org.murmur.server.store.ModelStore;
 import org.murmur.server.store.UpdateStore;
 
@@ -27,6 +38,7 @@ import org.murmur.server.store.UpdateStore;
  * Thread-safe.
  */
 public final class MurmurServer implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(MurmurServer.class.getName());
     /** How long {@link #close()} waits for calls in progress before cancelling them. */
     static final long GRACE_MILLIS = 5_000;
 
@@ -35,14 +47,61 @@ public final class MurmurServer implements AutoCloseable {
     private final UpdateStore updates;
     private final ModelStore models;
     private final GrpcMetrics metrics;
+    private final Optional<TaskRegistry> tasks;
+    /** Released after the transport stops, last first: the registry, the backend, the executors. */
+    private final List<AutoCloseable> resources;
 
     private MurmurServer(Server server, ScheduledExecutorService timer, UpdateStore updates, ModelStore models,
-                         GrpcMetrics metrics) {
+                         GrpcMetrics metrics, Optional<TaskRegistry> tasks, List<AutoCloseable> resources) {
         this.server = server;
         this.timer = timer;
         this.updates = updates;
         this.models = models;
         this.metrics = metrics;
+        this.tasks = tasks;
+        this.resources = resources;
+    }
+
+    /**
+     * Starts the whole server on a Netty socket: the stores and every task of
+     * {@code config.dataDir()} (each ledger replayed; a corrupt one stops the start with its name),
+     * the {@code config.backend()} aggregation backend, and every RPC of murmur.proto.
+     */
+    public static MurmurServer start(ServerConfig config, MeterRegistry meters) throws IOException {
+        return start(nettyBuilder(config), config, System::currentTimeMillis, meters);
+    }
+
+    /**
+     * Starts the whole server on {@code builder} with {@code clock} as the time of every ledger
+     * event and deadline. See {@link #start(ServerConfig, MeterRegistry)}.
+     */
+    public static MurmurServer start(ServerBuilder<?> builder, ServerConfig config, LongSupplier clock,
+                                     MeterRegistry meters) throws IOException {
+        List<AutoCloseable> resources = new ArrayList<>();
+        try {
+            UpdateStore updates = new UpdateStore(config.dataDir());
+            ModelStore models = new ModelStore(config.dataDir());
+            models.removeStaleTemporaries();
+            Backend backend = Backends.open(config.backend());
+            resources.add(backend);
+            ScheduledThreadPoolExecutor timers = daemonScheduler("murmur-deadlines");
+            resources.add(timers::shutdownNow);
+            ExecutorService aggregations = Executors.newSingleThreadExecutor(daemon("murmur-aggregate"));
+            resources.add(aggregations::shutdownNow);
+            ExecutorService watchers = Executors.newCachedThreadPool(daemon("murmur-watch"));
+            resources.add(watchers::shutdownNow);
+            Path scratch = config.dataDir().toAbsolutePath().normalize();
+            TaskRegistry tasks = TaskRegistry.open(config.dataDir(), models, clock, timers, aggregations,
+                    new KernelCandidateMaker(backend, updates, models, scratch));
+            resources.add(tasks);
+            GrpcMetrics metrics = new GrpcMetrics(meters);
+            return start(builder, config, updates, models, tasks, tasks, metrics,
+                    Optional.of(new RoundService(tasks, config.admins(), metrics)),
+                    Optional.of(new RoundWatchService(tasks, watchers)), Optional.of(tasks), resources);
+        } catch (IOException | RuntimeException e) {
+            closeAll(resources, e);
+            throw e;
+        }
     }
 
     /** Starts the server on a Netty socket at {@code config.port()}, with TLS if configured. */
@@ -86,27 +145,58 @@ public final class MurmurServer implements AutoCloseable {
         UpdateStore updates = new UpdateStore(config.dataDir());
         ModelStore models = new ModelStore(config.dataDir());
         models.removeStaleTemporaries();
-        GrpcMetrics metrics = new GrpcMetrics(meters);
-        ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1, runnable -> {
-            Thread thread = Executors.defaultThreadFactory().newThread(runnable);
-            thread.setName("murmur-idle-deadlines");
-            thread.setDaemon(true);
-            return thread;
-        });
-        timer.setRemoveOnCancelPolicy(true);
+        return start(builder, config, updates, models, gate, catalog, new GrpcMetrics(meters), Optional.empty(),
+                Optional.empty(), Optional.empty(), new ArrayList<>());
+    }
+
+    private static MurmurServer start(ServerBuilder<?> builder, ServerConfig config, UpdateStore updates,
+                                      ModelStore models, RoundGate gate, ModelCatalog catalog, GrpcMetrics metrics,
+                                      Optional<RoundService> rounds, Optional<RoundWatchService> watches,
+                                      Optional<TaskRegistry> tasks, List<AutoCloseable> resources)
+            throws IOException {
+        ScheduledThreadPoolExecutor timer = daemonScheduler("murmur-idle-deadlines");
         try {
             UploadService uploads = new UploadService(config, updates, gate,
                     new NonceRegistry(config.nonceTtl(), config.noncesPerNode()), metrics, timer);
             ModelService downloads = new ModelService(catalog, models, metrics);
             Server server = builder
                     .maxInboundMessageSize(Wire.MAX_MESSAGE_BYTES)
-                    .addService(new MurmurService(uploads, downloads))
+                    .addService(new MurmurService(uploads, downloads, rounds, watches))
                     .build()
                     .start();
-            return new MurmurServer(server, timer, updates, models, metrics);
+            return new MurmurServer(server, timer, updates, models, metrics, tasks, resources);
         } catch (IOException | RuntimeException e) {
             timer.shutdownNow();
             throw e;
+        }
+    }
+
+    private static ScheduledThreadPoolExecutor daemonScheduler(String name) {
+        ScheduledThreadPoolExecutor scheduler = new ScheduledThreadPoolExecutor(1, daemon(name));
+        scheduler.setRemoveOnCancelPolicy(true);
+        return scheduler;
+    }
+
+    private static ThreadFactory daemon(String name) {
+        return runnable -> {
+            Thread thread = Executors.defaultThreadFactory().newThread(runnable);
+            thread.setName(name);
+            thread.setDaemon(true);
+            return thread;
+        };
+    }
+
+    private static void closeAll(List<AutoCloseable> resources, Throwable failure) {
+        for (int i = resources.size() - 1; i >= 0; i--) {
+            try {
+                resources.get(i).close();
+            } catch (Exception e) {
+                if (failure != null) {
+                    failure.addSuppressed(e);
+                } else {
+                    LOG.log(System.Logger.Level.WARNING, "closing " + resources.get(i) + " failed", e);
+                }
+            }
         }
     }
 
@@ -125,6 +215,11 @@ public final class MurmurServer implements AutoCloseable {
 
     public GrpcMetrics metrics() {
         return metrics;
+    }
+
+    /** The tasks, when this is a whole server (not an upload-only front over a hand-driven gate). */
+    public Optional<TaskRegistry> tasks() {
+        return tasks;
     }
 
     /** Stops the server with a grace period of {@link #GRACE_MILLIS}; see {@link #close(Duration)}. */
@@ -150,6 +245,7 @@ public final class MurmurServer implements AutoCloseable {
             Thread.currentThread().interrupt();
         } finally {
             timer.shutdownNow();
+            closeAll(resources, null);
         }
     }
 }

@@ -1,5 +1,7 @@
 package org.murmur.server.grpc;
 
+import org.murmur.server.model.ModelSchema;
+import java.io.IOException;
 import java.security.PublicKey;
 import java.util.Optional;
 import org.murmur.proto.identity.NodeId;
@@ -27,8 +29,9 @@ public interface RoundGate {
     /**
      * Records an admitted update: complete, checked (size, SHA-256, schema, finite values) and
      * durable in the update store. Called once per update, before its receipt is sent, so an update
-     * is aggregated only once it is recorded here. An exception fails the upload (the node sees
-     * INTERNAL and may retry; the stored file stays).
+     * is aggregated only once it is recorded here. A refusal (the contribute phase closed while the
+     * last bytes arrived, say) is the node's answer; an IOException fails the upload (the node sees
+     * UNAVAILABLE and may retry; the stored file stays).
      */
-    void contributed(Contribution contribution);
+    void contributed(Contribution contribution) throws Refusal, IOException;
 }

@@ -5,7 +5,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import org.murmur.proto.Wire;
+import org.murmur.proto.identity.NodeId;
 
 /**
  * The settings of the gRPC front, each paired with its name (as the command line and a config
@@ -25,6 +27,8 @@ import org.murmur.proto.Wire;
  * @param nonceTtl              how long an accepted nonce is remembered; must outlast a phase window
  * @param noncesPerNode         most nonces remembered per node (oldest forgotten first)
  * @param tls                   TLS settings; empty for plaintext
+ * @param admins                node ids allowed to create tasks and upload models
+ * @param backend               where candidates are aggregated: auto, cpu or cuda
  */
 public record ServerConfig(
         int port,
@@ -37,7 +41,9 @@ public record ServerConfig(
         int flowControlWindowBytes,
         Duration nonceTtl,
         int noncesPerNode,
-        Optional<Tls> tls) {
+        Optional<Tls> tls,
+        Set<NodeId> admins,
+        String backend) {
 
     public static final String PORT = "port";
     public static final int DEFAULT_PORT = 7443;
@@ -60,6 +66,9 @@ public record ServerConfig(
     public static final Duration DEFAULT_NONCE_TTL = Duration.ofHours(24);
     public static final String NONCES_PER_NODE = "nonces-per-node";
     public static final int DEFAULT_NONCES_PER_NODE = 4096;
+    public static final String ADMIN = "admin";
+    public static final String BACKEND = "backend";
+    public static final String DEFAULT_BACKEND = "auto";
     public static final String TLS_CERT = "tls-cert";
     public static final String TLS_KEY = "tls-key";
     public static final String TLS_CLIENT_CA = "tls-client-ca";
@@ -124,6 +133,10 @@ public record ServerConfig(
             throw new InvalidConfigException(NONCES_PER_NODE, "must be at least 1, got " + noncesPerNode);
         }
         Objects.requireNonNull(tls, "tls");
+        admins = Set.copyOf(Objects.requireNonNull(admins, "admins"));
+        if (!Set.of("auto", "cpu", "cuda").contains(backend)) {
+            throw new InvalidConfigException(BACKEND, "must be auto, cpu or cuda, got " + backend);
+        }
     }
 
     private static void requirePositive(String setting, Duration value) {
@@ -154,6 +167,8 @@ public record ServerConfig(
         b.nonceTtl = nonceTtl;
         b.noncesPerNode = noncesPerNode;
         b.tls = tls.orElse(null);
+        b.admins = admins;
+        b.backend = backend;
         return b;
     }
 
@@ -170,6 +185,8 @@ public record ServerConfig(
         private Duration nonceTtl = DEFAULT_NONCE_TTL;
         private int noncesPerNode = DEFAULT_NONCES_PER_NODE;
         private Tls tls;
+        private Set<NodeId> admins = Set.of();
+        private String backend = DEFAULT_BACKEND;
 
         private Builder(Path dataDir) {
             this.dataDir = dataDir;
@@ -226,9 +243,21 @@ public record ServerConfig(
             return this;
         }
 
+        /** Node ids allowed to create tasks and upload models. */
+        public Builder admins(Set<NodeId> value) {
+            admins = value;
+            return this;
+        }
+
+        public Builder backend(String value) {
+            backend = value;
+            return this;
+        }
+
         public ServerConfig build() {
             return new ServerConfig(port, dataDir, maxStreamsPerNode, idleTimeout, maxUpdateBytes, maxHeaderBytes,
-                    syncIntervalBytes, flowControlWindowBytes, nonceTtl, noncesPerNode, Optional.ofNullable(tls));
+                    syncIntervalBytes, flowControlWindowBytes, nonceTtl, noncesPerNode, Optional.ofNullable(tls), admins,
+                    backend);
         }
     }
 }

@@ -1,5 +1,6 @@
 package org.murmur.server.grpc;
 
+import org.murmur.server.model.ModelSchema;
 import java.security.PublicKey;
 import java.util.ArrayList;
 import java.util.HashMap;

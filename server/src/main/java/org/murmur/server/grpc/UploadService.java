@@ -1,5 +1,6 @@
 package org.murmur.server.grpc;
 
+import org.murmur.server.model.ModelSchema;
 import com.google.protobuf.ByteString;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
@@ -76,6 +77,7 @@ public final class UploadService {
     private final ServerConfig config;
     private final UpdateStore store;
     private final RoundGate gate;
+    private final RequestAuthenticator authenticator;
     private final NonceRegistry nonces;
     private final GrpcMetrics metrics;
     private final ScheduledExecutorService timer;
@@ -90,6 +92,7 @@ public final class UploadService {
         this.config = Objects.requireNonNull(config, "config");
         this.store = Objects.requireNonNull(store, "store");
         this.gate = Objects.requireNonNull(gate, "gate");
+        this.authenticator = new RequestAuthenticator(gate::publicKey);
         this.nonces = Objects.requireNonNull(nonces, "nonces");
         this.metrics = Objects.requireNonNull(metrics, "metrics");
         this.timer = Objects.requireNonNull(timer, "timer");
@@ -298,10 +301,10 @@ public final class UploadService {
                         + " UpdateHeader, got " + describe(request));
             }
             UpdateHeader h = request.getHeader();
-            NodeId claimed = checkWellFormed(h);
+            checkWellFormed(h);
             header = h;
-            node = claimed;
-            authenticate(h);
+            node = authenticator.authenticate(Purpose.PUSH_UPDATE, h.getTaskId(), h.getRound(), h, h.getAuth(),
+                    "header.auth", false).node();
             if (!nonces.register(node, Purpose.PUSH_UPDATE, h.getAuth().getNonce().toByteArray())) {
                 throw new Refusal(RefusalReason.REPLAYED_NONCE, "nonce " + HEX.formatHex(h.getAuth().getNonce()
                         .toByteArray()) + " was already used by node " + node + " for PushUpdate: sign every"
@@ -333,23 +336,10 @@ public final class UploadService {
             upload = begin(key, h);
         }
 
-        /** Syntax only: every field present and in range. Returns the claimed node id. */
-        private NodeId checkWellFormed(UpdateHeader h) throws Refusal {
+        /** Syntax only: every field besides the auth block present and in range. */
+        private void checkWellFormed(UpdateHeader h) throws Refusal {
             if (!h.hasAuth()) {
                 throw new Refusal(RefusalReason.MALFORMED_REQUEST, "header.auth is missing: sign the header");
-            }
-            Auth auth = h.getAuth();
-            NodeId claimed;
-            try {
-                claimed = NodeId.parse(auth.getNodeId());
-            } catch (IllegalArgumentException e) {
-                throw new Refusal(RefusalReason.MALFORMED_REQUEST, "header.auth.node_id: " + e.getMessage());
-            }
-            int nonce = auth.getNonce().size();
-            if (nonce < CanonicalRequest.MIN_NONCE_BYTES || nonce > CanonicalRequest.MAX_NONCE_BYTES) {
-                throw new Refusal(RefusalReason.MALFORMED_REQUEST, "header.auth.nonce must be "
-                        + CanonicalRequest.MIN_NONCE_BYTES + " to " + CanonicalRequest.MAX_NONCE_BYTES
-                        + " random bytes, got " + nonce);
             }
             if (h.getTaskId().isEmpty()) {
                 throw new Refusal(RefusalReason.MALFORMED_REQUEST, "header.task_id is empty");
@@ -374,43 +364,6 @@ public final class UploadService {
                 manifest = ModelSchema.fromProto(h.getManifestList());
             } catch (IllegalArgumentException e) {
                 throw new Refusal(RefusalReason.MALFORMED_REQUEST, "header.manifest: " + e.getMessage());
-            }
-            return claimed;
-        }
-
-        private void authenticate(UpdateHeader h) throws Refusal {
-            Auth auth = h.getAuth();
-            if (!auth.getPublicKey().isEmpty()) {
-                NodeId ofKey;
-                try {
-                    ofKey = NodeId.ofRawKey(auth.getPublicKey().toByteArray());
-                    Ed25519.publicKey(auth.getPublicKey().toByteArray());
-                } catch (IllegalArgumentException e) {
-                    throw new Refusal(RefusalReason.MALFORMED_REQUEST, "header.auth.public_key: " + e.getMessage());
-                }
-                if (!ofKey.equals(node)) {
-                    throw new Refusal(RefusalReason.NODE_ID_MISMATCH, "header.auth.node_id is " + node
-                            + " but header.auth.public_key belongs to node " + ofKey
-                            + ": a node signs only as itself");
-                }
-            }
-            PublicKey key = gate.publicKey(node).orElseThrow(() -> new Refusal(RefusalReason.UNKNOWN_KEY,
-                    "no public key is registered for node " + node + ": a node registers its key with its"
-                            + " first Stake"));
-            try {
-                SignatureVerifier.verify(Purpose.PUSH_UPDATE, h.getTaskId(), h.getRound(), h, auth, key);
-            } catch (SignatureRejectedException e) {
-                RefusalReason reason = switch (e.outcome()) {
-                    case UNKNOWN_KEY -> RefusalReason.UNKNOWN_KEY;
-                    case NODE_ID_MISMATCH -> RefusalReason.NODE_ID_MISMATCH;
-                    default -> RefusalReason.BAD_SIGNATURE;
-                };
-                throw new Refusal(reason, "the header's signature does not verify with the key registered for"
-                        + " node " + node + ": sign the header last (after every field is set), with the node's"
-                        + " own key, for purpose " + Purpose.PUSH_UPDATE.tag() + ", task " + h.getTaskId()
-                        + " and round " + Long.toUnsignedString(h.getRound()));
-            } catch (IllegalArgumentException e) {
-                throw new Refusal(RefusalReason.MALFORMED_REQUEST, "the header cannot be verified: " + e.getMessage());
             }
         }
 
@@ -561,7 +514,7 @@ public final class UploadService {
             }
             UpdateKey key = upload.key();
             gate.contributed(new Contribution(key, header.getSha256().toByteArray(), header.getNumSamples(),
-                    upload.totalBytes(), file));
+                    upload.totalBytes(), file, header.getAuth().getNonce().toByteArray()));
             metrics.updateAdmitted();
             finish();
             LOG.log(System.Logger.Level.DEBUG, () -> Refusal.logSafe(context() + ": admitted " + upload.totalBytes()

@@ -16,7 +16,7 @@ public final class CorruptLedgerException extends IOException {
     private final long offset;
     private final String reason;
 
-    CorruptLedgerException(Path file, long seq, long offset, String reason) {
+    public CorruptLedgerException(Path file, long seq, long offset, String reason) {
         super("corrupt ledger " + file + ": " + (seq < 0 ? "header (seq -1)" : "record seq " + seq)
                 + " at byte offset " + offset + ": " + reason);
         this.file = file;

@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 import org.murmur.kernels.api.ElementType;
 import org.murmur.kernels.api.FloatVector;
 import org.murmur.kernels.api.InvalidInputException;
@@ -28,15 +29,34 @@ public final class ModelFiles {
      */
     public static void write(Path out, List<TensorData> layout, FloatVector values, ElementType type,
                              Map<String, String> metadata) throws IOException {
+        write(out, layout, values, tensor -> type, metadata);
+    }
+
+    /**
+     * Writes {@code values} as a model of {@code layout}'s tensors, each encoded in its own element
+     * type: the shape of the inputs, as a round's candidate must have.
+     */
+    public static void writeInInputTypes(Path out, List<TensorData> layout, FloatVector values,
+                                         Map<String, String> metadata) throws IOException {
+        write(out, layout, values, TensorData::type, metadata);
+    }
+
+    private static void write(Path out, List<TensorData> layout, FloatVector values,
+                              Function<TensorData, ElementType> typeOf, Map<String, String> metadata)
+            throws IOException {
         List<TensorHeader> headers = new ArrayList<>();
         Map<String, Long> starts = new HashMap<>();
+        Map<String, ElementType> types = new HashMap<>();
         long start = 0;
         for (TensorData tensor : layout) {
+            ElementType type = typeOf.apply(tensor);
             headers.add(new TensorHeader(tensor.name(), TensorDtype.valueOf(type.name()), tensor.shape()));
             starts.put(tensor.name(), start);
+            types.put(tensor.name(), type);
             start += tensor.elementCount();
         }
         SafetensorsWriter.write(out, metadata, headers, (tensor, channel) -> {
+            ElementType type = types.get(tensor.name());
             long first = starts.get(tensor.name());
             long count = tensor.byteLength() / type.byteSize();
             try {

@@ -13,8 +13,8 @@ import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.Locale;
 
-/** The few crash-safety and hashing primitives both stores use. */
-final class Durable {
+/** The few crash-safety and hashing primitives the stores and the task directories use. */
+public final class Durable {
     /** Read buffer for streamed hashing: memory stays bounded whatever the file size. */
     static final int BUFFER_BYTES = 256 * 1024;
     private static final HexFormat HEX = HexFormat.of();
@@ -83,7 +83,7 @@ final class Durable {
      * Creates {@code dir} and its missing ancestors below {@code root} (which must exist), fsyncing
      * each parent that gained an entry, so the new path survives a power loss.
      */
-    static void createDirectories(Path root, Path dir) throws IOException {
+    public static void createDirectories(Path root, Path dir) throws IOException {
         Path relative = root.relativize(dir);
         Path current = root;
         for (Path part : relative) {

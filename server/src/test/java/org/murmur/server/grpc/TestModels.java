@@ -1,5 +1,6 @@
 package org.murmur.server.grpc;
 
+import org.murmur.server.model.ModelSchema;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;

@@ -1,4 +1,4 @@
-package org.murmur.server.grpc;
+package org.murmur.server.model;
 
 import java.util.ArrayList;
 import java.util.Arrays;

@@ -1,4 +1,4 @@
-package org.murmur.server.grpc;
+package org.murmur.server.model;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
