@@ -5,7 +5,9 @@ import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import org.murmur.kernels.api.BackendUnavailableException;
 import org.murmur.kernels.api.InvalidInputException;
+import org.murmur.proto.identity.KeyFileException;
 import org.murmur.proto.safetensors.SafetensorsException;
+import org.murmur.server.grpc.InvalidConfigException;
 import picocli.CommandLine;
 
 /** Turns a command's failure into one line on stderr and the matching exit code. */
@@ -19,7 +21,12 @@ final class FailureHandler implements CommandLine.IExecutionExceptionHandler {
     @Override
     public int handleExecutionException(Exception exception, CommandLine commandLine, CommandLine.ParseResult parseResult) {
         int code;
-        if (exception instanceof InvalidInputException || exception instanceof SafetensorsException) {
+        if (exception instanceof InvalidConfigException) {
+            err.println("murmur: --" + oneLine(exception.getMessage()));
+            return Main.EXIT_USAGE;
+        }
+        if (exception instanceof InvalidInputException || exception instanceof SafetensorsException
+                || exception instanceof KeyFileException) {
             code = Main.EXIT_INVALID_INPUT;
         } else if (exception instanceof CommandLine.ParameterException) {
             code = Main.EXIT_USAGE;

@@ -203,8 +203,8 @@ public final class RoundService {
     private void requireAdmin(NodeId node, String what) throws Refusal {
         if (!admins.contains(node)) {
             throw new Refusal(RefusalReason.NOT_ADMIN, "node " + node + " is not an admin of this server: only"
-                    + " admins " + (admins.isEmpty() ? "(none are configured: start the server with --admin)" : "")
-                    + " may " + what);
+                    + " admins may " + what + (admins.isEmpty() ? " (none is configured: start the server with"
+                    + " --admin)" : ""));
         }
     }
 
