@@ -19,7 +19,13 @@ public final class Main implements Runnable {
     public static final int EXIT_USAGE = 2;
     public static final int EXIT_ENVIRONMENT = 3;
 
+    /** One line per log record: time, level, logger, message (and the stack trace of a throwable). */
+    static final String LOG_FORMAT = "%1$tFT%1$tT.%1$tL %4$s %3$s %5$s%6$s%n";
+
     public static void main(String[] args) {
+        if (System.getProperty("java.util.logging.SimpleFormatter.format") == null) {
+            System.setProperty("java.util.logging.SimpleFormatter.format", LOG_FORMAT);
+        }
         System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
     }
 

@@ -1,6 +1,7 @@
 package org.murmur.server.cli;
 
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -17,6 +18,8 @@ import org.murmur.proto.identity.NodeKeys;
 import org.murmur.server.grpc.InvalidConfigException;
 import org.murmur.server.grpc.MurmurServer;
 import org.murmur.server.grpc.ServerConfig;
+import org.murmur.server.metrics.MetricsEndpoint;
+import org.murmur.server.metrics.ProcessMetrics;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -60,6 +63,10 @@ public final class ServeCommand implements Callable<Integer> {
             description = "Largest update file accepted, bytes (default ${DEFAULT-VALUE}).")
     long maxUpdateBytes;
 
+    @Option(names = "--metrics-port", defaultValue = "9464",
+            description = "Port of the Prometheus endpoint GET /metrics; 0 picks a free one (default ${DEFAULT-VALUE}).")
+    int metricsPort;
+
     @Option(names = "--tls-cert", description = "PEM certificate chain: serve TLS (with --tls-key).")
     Path tlsCert;
 
@@ -75,16 +82,23 @@ public final class ServeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         ServerConfig config = config();
+        if (metricsPort < 0 || metricsPort > 65_535) {
+            throw new InvalidConfigException("metrics-port", "must be 0 (any free port) to 65535, got " + metricsPort);
+        }
         CountDownLatch stopped = new CountDownLatch(1);
-        try (MurmurServer server = MurmurServer.start(config, new SimpleMeterRegistry())) {
+        PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        try (ProcessMetrics process = new ProcessMetrics(meters);
+             MurmurServer server = MurmurServer.start(config, meters);
+             MetricsEndpoint endpoint = MetricsEndpoint.start(metricsPort, meters)) {
             Thread hook = new Thread(() -> {
                 server.close();
                 stopped.countDown();
             }, "murmur-shutdown");
             Runtime.getRuntime().addShutdownHook(hook);
             int tasks = server.tasks().map(t -> t.taskIds().size()).orElse(0);
-            command.commandLine().getOut().printf("murmur: serving on port %d, data dir %s, %d task(s), %d admin(s)%n",
-                    server.port(), config.dataDir().toAbsolutePath().normalize(), tasks, config.admins().size());
+            command.commandLine().getOut().printf("murmur: serving on port %d, data dir %s, %d task(s), %d admin(s),"
+                    + " metrics on http://localhost:%d/metrics%n", server.port(),
+                    config.dataDir().toAbsolutePath().normalize(), tasks, config.admins().size(), endpoint.port());
             command.commandLine().getOut().flush();
             stopped.await();
         }

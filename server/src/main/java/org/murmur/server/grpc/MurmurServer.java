@@ -4,9 +4,12 @@ import io.grpc.InsecureServerCredentials;
 import io.grpc.Server;
 import io.grpc.ServerBuilder;
 import io.grpc.ServerCredentials;
+import io.grpc.ServerInterceptors;
 import io.grpc.TlsServerCredentials;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.grpc.MetricCollectingServerInterceptor;
 import java.io.IOException;
 import java.time.Duration;
 import java.nio.file.Path;
@@ -20,11 +23,17 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.LongSupplier;
 import org.murmur.kernels.Backends;
 import org.murmur.kernels.api.Backend;
 import org.murmur.proto.Wire;
+import org.murmur.server.metrics.MeasuredCandidateMaker;
+import org.murmur.server.metrics.RoundMetrics;
+import org.murmur.server.metrics.StoreMetrics;
+import org.murmur.server.round.CandidateMaker;
 import org.murmur.server.round.KernelCandidateMaker;
+import org.murmur.server.round.RoundLog;
 import org.murmur.server.round.TaskRegistry;
 import org.murmur.server.store.ModelStore;
 import org.murmur.server.store.UpdateStore;
@@ -39,6 +48,8 @@ import org.murmur.server.store.UpdateStore;
  */
 public final class MurmurServer implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(MurmurServer.class.getName());
+    /** Gauge tagged with the backend's name. */
+    public static final String BACKEND_INFO = "murmur.backend.info";
     /** How long {@link #close()} waits for calls in progress before cancelling them. */
     static final long GRACE_MILLIS = 5_000;
 
@@ -50,6 +61,7 @@ public final class MurmurServer implements AutoCloseable {
     private final Optional<TaskRegistry> tasks;
     /** Released after the transport stops, last first: the registry, the backend, the executors. */
     private final List<AutoCloseable> resources;
+    private final AtomicBoolean closed = new AtomicBoolean();
 
     private MurmurServer(Server server, ScheduledExecutorService timer, UpdateStore updates, ModelStore models,
                          GrpcMetrics metrics, Optional<TaskRegistry> tasks, List<AutoCloseable> resources) {
@@ -91,9 +103,15 @@ public final class MurmurServer implements AutoCloseable {
             ExecutorService watchers = Executors.newCachedThreadPool(daemon("murmur-watch"));
             resources.add(watchers::shutdownNow);
             Path scratch = config.dataDir().toAbsolutePath().normalize();
-            TaskRegistry tasks = TaskRegistry.open(config.dataDir(), models, clock, timers, aggregations,
-                    new KernelCandidateMaker(backend, updates, models, scratch));
+            CandidateMaker candidates = new MeasuredCandidateMaker(
+                    new KernelCandidateMaker(backend, updates, models, scratch), backend.name(), meters);
+            TaskRegistry tasks = TaskRegistry.open(config.dataDir(), models, clock, timers, aggregations, candidates);
             resources.add(tasks);
+            tasks.addListener(new RoundLog());
+            new RoundMetrics(tasks).bindTo(meters);
+            new StoreMetrics(config.dataDir()).bindTo(meters);
+            Gauge.builder(BACKEND_INFO, () -> 1).tag("backend", backend.name())
+                    .description("The aggregation backend in use (always 1)").register(meters);
             GrpcMetrics metrics = new GrpcMetrics(meters);
             return start(builder, config, updates, models, tasks, tasks, metrics,
                     Optional.of(new RoundService(tasks, config.admins(), metrics)),
@@ -161,7 +179,8 @@ public final class MurmurServer implements AutoCloseable {
             ModelService downloads = new ModelService(catalog, models, metrics);
             Server server = builder
                     .maxInboundMessageSize(Wire.MAX_MESSAGE_BYTES)
-                    .addService(new MurmurService(uploads, downloads, rounds, watches))
+                    .addService(ServerInterceptors.intercept(new MurmurService(uploads, downloads, rounds, watches),
+                            new MetricCollectingServerInterceptor(metrics.registry())))
                     .build()
                     .start();
             return new MurmurServer(server, timer, updates, models, metrics, tasks, resources);
@@ -230,10 +249,13 @@ public final class MurmurServer implements AutoCloseable {
 
     /**
      * Stops the server: no new calls; calls in progress get {@code grace} to end, then are
-     * cancelled (an upload cancelled this way stays resumable). If interrupted, cancels at once
-     * and keeps the thread's interrupt status.
+     * cancelled (an upload cancelled this way stays resumable). Later calls do nothing. If
+     * interrupted, cancels at once and keeps the thread's interrupt status.
      */
     public void close(Duration grace) {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
         server.shutdown();
         try {
             if (!server.awaitTermination(grace.toNanos(), TimeUnit.NANOSECONDS)) {

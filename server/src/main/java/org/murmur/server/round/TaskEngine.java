@@ -15,6 +15,7 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.Function;
+import java.util.function.LongConsumer;
 import java.util.function.LongSupplier;
 import org.murmur.proto.identity.Purpose;
 import org.murmur.proto.ledger.v1.CandidateProposed;
@@ -64,6 +65,7 @@ public final class TaskEngine implements AutoCloseable {
     private final Executor aggregations;
     private final CandidateMaker candidates;
     private final List<Listener> listeners = new CopyOnWriteArrayList<>();
+    private volatile LongConsumer appendTimer = nanos -> { };
     private TaskState state;
     private ScheduledFuture<?> deadlineTimer;
     private long aggregatingRound = -1;
@@ -150,6 +152,11 @@ public final class TaskEngine implements AutoCloseable {
 
     public void removeListener(Listener listener) {
         listeners.remove(listener);
+    }
+
+    /** Told how long each ledger append (write and fsync) took, in nanoseconds. */
+    public void onAppend(LongConsumer timer) {
+        appendTimer = Objects.requireNonNull(timer, "timer");
     }
 
     /** Runs {@code reader} on the current state under the engine's lock (no event is recorded meanwhile). */
@@ -297,12 +304,14 @@ public final class TaskEngine implements AutoCloseable {
         byte[] head = ledger.head();
         state.apply(event, now, head);
         LedgerRecord record;
+        long started = System.nanoTime();
         try {
             record = ledger.append(LedgerEvents.type(event), now, event.toByteArray());
         } catch (IOException | RuntimeException e) {
             reload();
             throw e;
         }
+        appendTimer.accept(System.nanoTime() - started);
         for (Listener listener : listeners) {
             try {
                 listener.recorded(record, event);

@@ -13,8 +13,11 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.function.Consumer;
+import java.util.function.LongConsumer;
 import java.util.function.LongSupplier;
 import java.util.regex.Pattern;
 import org.murmur.proto.identity.Ed25519;
@@ -58,6 +61,8 @@ public final class TaskRegistry implements RoundGate, ModelCatalog, AutoCloseabl
     private final CandidateMaker candidates;
     private final Map<String, TaskEngine> engines = new ConcurrentHashMap<>();
     private final Map<NodeId, PublicKey> keys = new ConcurrentHashMap<>();
+    private final List<TaskEngine.Listener> listeners = new CopyOnWriteArrayList<>();
+    private volatile LongConsumer appendTimer = nanos -> { };
 
     private TaskRegistry(Path tasksDir, ModelStore models, LongSupplier clock, ScheduledExecutorService timers,
                          Executor aggregations, CandidateMaker candidates) {
@@ -150,13 +155,48 @@ public final class TaskRegistry implements RoundGate, ModelCatalog, AutoCloseabl
         }
     }
 
-    private void adopt(TaskEngine engine) {
+    private synchronized void adopt(TaskEngine engine) {
         engine.read(state -> {
             registerKeys(state);
             return null;
         });
         engine.addListener(this::noteKeys);
+        listeners.forEach(engine::addListener);
+        engine.onAppend(appendTimer);
         engines.put(engine.taskId(), engine);
+    }
+
+    /** Adds {@code listener} to every task's engine, now and created later (metrics, event logs). */
+    public synchronized void addListener(TaskEngine.Listener listener) {
+        listeners.add(listener);
+        engines.values().forEach(engine -> engine.addListener(listener));
+    }
+
+    /** Times every ledger append of every task, now and created later. */
+    public synchronized void onAppend(LongConsumer timer) {
+        appendTimer = timer;
+        engines.values().forEach(engine -> engine.onAppend(timer));
+    }
+
+    /** Runs {@code reader} on one task's state under its engine's lock; nothing when the task is unknown. */
+    public void forTask(String taskId, Consumer<TaskState> reader) {
+        TaskEngine engine = engines.get(taskId);
+        if (engine != null) {
+            engine.read(state -> {
+                reader.accept(state);
+                return null;
+            });
+        }
+    }
+
+    /** Runs {@code reader} on every task's state in turn, each under its engine's lock. */
+    public void forEachState(Consumer<TaskState> reader) {
+        for (TaskEngine engine : engines.values()) {
+            engine.read(state -> {
+                reader.accept(state);
+                return null;
+            });
+        }
     }
 
     private void registerKeys(TaskState state) {

@@ -154,6 +154,15 @@ public final class TaskState {
         return Map.copyOf(stakes);
     }
 
+    /** Rewards earned and not withdrawn, all nodes together. */
+    public BigInteger unclaimedRewards() {
+        BigInteger total = BigInteger.ZERO;
+        for (BigInteger reward : rewards.values()) {
+            total = total.add(reward);
+        }
+        return total;
+    }
+
     public boolean isRemoved(String node) {
         return removed.contains(node);
     }

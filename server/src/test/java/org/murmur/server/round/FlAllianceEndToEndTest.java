@@ -8,6 +8,8 @@ import com.google.protobuf.ByteString;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.math.BigInteger;
 import java.nio.ByteBuffer;
@@ -93,7 +95,8 @@ class FlAllianceEndToEndTest {
         }
         Path data = dir.resolve("data");
         ServerConfig config = ServerConfig.builder(data).port(0).backend("cpu").admins(Set.of(admin.nodeId())).build();
-        server = MurmurServer.start(config, new SimpleMeterRegistry());
+        PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        server = MurmurServer.start(config, meters);
         channel = ManagedChannelBuilder.forAddress("localhost", server.port()).usePlaintext()
                 .maxInboundMessageSize(Wire.MAX_MESSAGE_BYTES).build();
         MurmurClient transfers = MurmurClient.of(channel);
@@ -193,6 +196,16 @@ class FlAllianceEndToEndTest {
         BigInteger returned = returnedToCreator(data);
         assertEquals(POOL.add(STAKE.multiply(BigInteger.valueOf(6))), paid.add(returned),
                 "tokens are conserved: withdrawals + the pool returned = pool + deposits");
+
+        String scrape = meters.scrape();
+        long rejected = results.values().stream().filter(r -> r == RoundResult.ROUND_RESULT_REJECTED).count();
+        assertTrue(scrape.contains("murmur_rounds_finished_total{result=\"rejected\"} " + rejected + ".0"), scrape);
+        assertTrue(scrape.contains("murmur_rounds_finished_total{result=\"accepted\"} " + (3 - rejected) + ".0"),
+                scrape);
+        assertTrue(scrape.contains("murmur_aggregation_duration_seconds_count{backend=\"cpu\",rule=\"fedavg\"} 3"),
+                scrape);
+        assertTrue(scrape.contains("murmur_tasks{state=\"finished\"} 1.0"), scrape);
+        assertTrue(scrape.contains("grpc_server_processing_duration_seconds_count{method=\"RevealVote\""), scrape);
 
         Path ledger = TaskRegistry.ledgerPath(data, TASK);
         org.murmur.server.round.TaskState replayed = replay(ledger);
