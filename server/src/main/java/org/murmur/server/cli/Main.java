@@ -13,7 +13,7 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "murmur", mixinStandardHelpOptions = true, version = "murmur 0.1.0",
         description = "GPU-accelerated aggregation server for FL Alliance-style federated learning.",
-        subcommands = {AggregateCommand.class, ServeCommand.class})
+        subcommands = {AggregateCommand.class, ServeCommand.class, LedgerCommand.class})
 public final class Main implements Runnable {
     public static final int EXIT_INVALID_INPUT = 1;
     public static final int EXIT_USAGE = 2;
