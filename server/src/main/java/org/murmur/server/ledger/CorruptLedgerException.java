@@ -7,7 +7,7 @@ import java.nio.file.Path;
  * A ledger file that is damaged somewhere a crash cannot reach (anywhere but a torn last record),
  * or that is not this ledger's file at all. The file was left exactly as it was found. The message
  * names the file, the record's seq (the seq expected at that point; -1 for the header), its byte
- * offset and what failed.
+ * offset (when the failure has one: a broken rule of an intact record has none) and what failed.
  */
 public final class CorruptLedgerException extends IOException {
     private static final long serialVersionUID = 1L;
@@ -18,7 +18,7 @@ public final class CorruptLedgerException extends IOException {
 
     public CorruptLedgerException(Path file, long seq, long offset, String reason) {
         super("corrupt ledger " + file + ": " + (seq < 0 ? "header (seq -1)" : "record seq " + seq)
-                + " at byte offset " + offset + ": " + reason);
+                + (offset < 0 ? "" : " at byte offset " + offset) + ": " + reason);
         this.file = file;
         this.seq = seq;
         this.offset = offset;

@@ -3,6 +3,7 @@ package org.murmur.server.round;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Objects;
+import java.util.function.Consumer;
 import org.murmur.proto.ledger.v1.LedgerEvent;
 import org.murmur.server.ledger.CorruptLedgerException;
 import org.murmur.server.ledger.LedgerFile;
@@ -68,7 +69,7 @@ public final class LedgerReplay {
                 LedgerEvent event = apply(state, record, file);
                 listener.replayed(record, event, state);
             });
-        } catch (TaskEngine.UncheckedCorruption e) {
+        } catch (UncheckedCorruption e) {
             throw e.getCause();
         }
         if (!state.created()) {
@@ -76,6 +77,15 @@ public final class LedgerReplay {
                     + taskId + " holds no event, and the server cannot start from it");
         }
         return new Result(file, state, verification.records(), verification.tornBytes(), verification.head());
+    }
+
+    /**
+     * A record consumer that applies each record's event to {@code state}; a broken rule escapes as
+     * an {@link UncheckedCorruption} carrying the {@link CorruptLedgerException} (unwrap it where the
+     * ledger call returns).
+     */
+    static Consumer<LedgerRecord> into(TaskState state, Path file) {
+        return record -> apply(state, record, file);
     }
 
     private static LedgerEvent apply(TaskState state, LedgerRecord record, Path file) {
@@ -91,8 +101,22 @@ public final class LedgerReplay {
         }
     }
 
-    private static TaskEngine.UncheckedCorruption corrupt(Path file, LedgerRecord record, String what) {
-        return new TaskEngine.UncheckedCorruption(new CorruptLedgerException(file, record.seq(), -1,
+    private static UncheckedCorruption corrupt(Path file, LedgerRecord record, String what) {
+        return new UncheckedCorruption(new CorruptLedgerException(file, record.seq(), -1,
                 "event " + record.seq() + " (" + record.type() + ") " + what));
+    }
+
+    /** Carries a {@link CorruptLedgerException} out of a record consumer. */
+    static final class UncheckedCorruption extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        UncheckedCorruption(CorruptLedgerException cause) {
+            super(cause);
+        }
+
+        @Override
+        public synchronized CorruptLedgerException getCause() {
+            return (CorruptLedgerException) super.getCause();
+        }
     }
 }

@@ -13,7 +13,6 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.LongConsumer;
 import java.util.function.LongSupplier;
@@ -93,8 +92,8 @@ public final class TaskEngine implements AutoCloseable {
         TaskState state = new TaskState(taskId);
         LedgerFile ledger;
         try {
-            ledger = LedgerFile.open(ledgerFile, taskId, replayInto(state, ledgerFile));
-        } catch (UncheckedCorruption e) {
+            ledger = LedgerFile.open(ledgerFile, taskId, LedgerReplay.into(state, ledgerFile));
+        } catch (LedgerReplay.UncheckedCorruption e) {
             throw e.getCause();
         }
         if (!state.created()) {
@@ -125,17 +124,6 @@ public final class TaskEngine implements AutoCloseable {
         }
         engine.start();
         return engine;
-    }
-
-    private static Consumer<LedgerRecord> replayInto(TaskState state, Path file) {
-        return record -> {
-            try {
-                state.apply(LedgerEvents.decode(record), record.timeUnixMs(), record.prevHash());
-            } catch (LedgerViolation e) {
-                throw new UncheckedCorruption(new CorruptLedgerException(file, record.seq(), -1,
-                        "event " + record.seq() + " (" + record.type() + ") breaks the rules: " + e.getMessage()));
-            }
-        };
     }
 
     private synchronized void start() throws IOException {
@@ -326,8 +314,8 @@ public final class TaskEngine implements AutoCloseable {
     private void reload() throws IOException {
         TaskState fresh = new TaskState(taskId);
         try {
-            LedgerFile.verify(ledger.path(), taskId, replayInto(fresh, ledger.path()));
-        } catch (UncheckedCorruption e) {
+            LedgerFile.verify(ledger.path(), taskId, LedgerReplay.into(fresh, ledger.path()));
+        } catch (LedgerReplay.UncheckedCorruption e) {
             throw e.getCause();
         }
         state = fresh;
@@ -427,19 +415,5 @@ public final class TaskEngine implements AutoCloseable {
 
     private LedgerEvent.Builder event(long round) {
         return LedgerEvent.newBuilder().setTaskId(taskId).setRound(round);
-    }
-
-    /** Carries a {@link CorruptLedgerException} out of a replay callback. */
-    static final class UncheckedCorruption extends RuntimeException {
-        private static final long serialVersionUID = 1L;
-
-        UncheckedCorruption(CorruptLedgerException cause) {
-            super(cause);
-        }
-
-        @Override
-        public synchronized CorruptLedgerException getCause() {
-            return (CorruptLedgerException) super.getCause();
-        }
     }
 }

@@ -5,8 +5,10 @@ import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.security.PublicKey;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -52,6 +54,9 @@ public final class TaskRegistry implements RoundGate, ModelCatalog, AutoCloseabl
     private static final Pattern TASK_ID = Pattern.compile("[a-z0-9_-][a-z0-9._-]{0,63}");
     private static final HexFormat HEX = HexFormat.of();
     static final String LEDGER_FILE = "ledger.mlg";
+    /** Prefix of a task directory being created; no task id starts with a dot. */
+    private static final String CREATING = ".creating-";
+    private static final System.Logger LOG = System.getLogger(TaskRegistry.class.getName());
 
     private final Path tasksDir;
     private final ModelStore models;
@@ -89,6 +94,12 @@ public final class TaskRegistry implements RoundGate, ModelCatalog, AutoCloseabl
         try {
             for (Path dir : dirs) {
                 String taskId = dir.getFileName().toString();
+                if (taskId.startsWith(CREATING)) {
+                    LOG.log(System.Logger.Level.WARNING, "removing " + dir + ": a task creation that a crash"
+                            + " interrupted before it was acknowledged");
+                    deleteTree(dir);
+                    continue;
+                }
                 if (!TASK_ID.matcher(taskId).matches() || !Files.isDirectory(dir)) {
                     throw new IOException(dir + " is not a task directory of a Murmur data directory (remove it,"
                             + " or point --data-dir elsewhere)");
@@ -129,14 +140,32 @@ public final class TaskRegistry implements RoundGate, ModelCatalog, AutoCloseabl
             throw new Refusal(RefusalReason.TASK_EXISTS, "task " + taskId + " already exists: choose another id");
         }
         checkInitialModel(rules);
-        Path dir = tasksDir.resolve(taskId);
-        Durable.createDirectories(tasksDir, dir);
         TaskCreated created = TaskCreated.newBuilder().setParams(rules.toProto()).setCreatorId(creator.toString())
                 .setCreatorPublicKey(ByteString.copyFrom(Ed25519.rawPublicKey(creatorKey))).setNonce(nonce).build();
-        TaskEngine engine = TaskEngine.create(dir.resolve(LEDGER_FILE), taskId, created, clock, timers, aggregations,
-                candidates);
+        // The task appears under its id only once its first event is durable: a crash before that
+        // leaves a staging directory, removed at the next start, never a task without a ledger.
+        Path staging = tasksDir.resolve(CREATING + taskId);
+        deleteTree(staging);
+        Durable.createDirectories(tasksDir, staging);
+        TaskEngine.create(staging.resolve(LEDGER_FILE), taskId, created, clock, timers, aggregations, candidates)
+                .close();
+        Path dir = tasksDir.resolve(taskId);
+        Files.move(staging, dir, StandardCopyOption.ATOMIC_MOVE);
+        Durable.syncDirectory(tasksDir);
+        TaskEngine engine = TaskEngine.open(dir.resolve(LEDGER_FILE), taskId, clock, timers, aggregations, candidates);
         adopt(engine);
         return engine;
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (var paths = Files.walk(dir)) {
+            for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
+                Files.delete(path);
+            }
+        }
     }
 
     private void checkInitialModel(TaskRules rules) throws Refusal, IOException {

@@ -73,7 +73,7 @@ public final class Durable {
     }
 
     /** Makes renames, creations and deletions in {@code directory} durable (fsync of the directory). */
-    static void syncDirectory(Path directory) throws IOException {
+    public static void syncDirectory(Path directory) throws IOException {
         try (FileChannel dir = FileChannel.open(directory, StandardOpenOption.READ)) {
             dir.force(true);
         }
