@@ -1,7 +1,6 @@
 package org.murmur.proto.client;
 
 import com.google.protobuf.ByteString;
-import com.google.protobuf.UnsafeByteOperations;
 import io.grpc.Channel;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
@@ -28,19 +27,24 @@ import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.function.Function;
 import org.murmur.proto.TensorSpecs;
 import org.murmur.proto.Wire;
+import org.murmur.proto.identity.NodeKeys;
 import org.murmur.proto.identity.Purpose;
 import org.murmur.proto.identity.RequestSigner;
 import org.murmur.proto.safetensors.SafetensorsFile;
 import org.murmur.proto.safetensors.TensorEntry;
 import org.murmur.proto.v1.Chunk;
 import org.murmur.proto.v1.GetUploadOffsetRequest;
+import org.murmur.proto.v1.ModelHeader;
 import org.murmur.proto.v1.ModelInfo;
 import org.murmur.proto.v1.MurmurGrpc;
 import org.murmur.proto.v1.PullModelRequest;
 import org.murmur.proto.v1.PullModelResponse;
 import org.murmur.proto.v1.PushUpdateRequest;
+import org.murmur.proto.v1.PutModelRequest;
 import org.murmur.proto.v1.RefusalReason;
 import org.murmur.proto.v1.TensorSpec;
 import org.murmur.proto.v1.UpdateHeader;
@@ -49,9 +53,10 @@ import org.murmur.proto.v1.UploadOffset;
 import org.murmur.proto.v1.UploadReceipt;
 
 /**
- * A node's client of a Murmur server: pushes updates and pulls models, over a channel the caller
- * builds. Build that channel with {@code maxInboundMessageSize(Wire.MAX_MESSAGE_BYTES)}, as the
- * server sets its own limit (chunks are {@link Wire#CHUNK_BYTES}, well below it), for example
+ * A node's client of a Murmur server: pushes updates, pulls models and, for an admin, puts models
+ * into the server's model store, over a channel the caller builds. Build that channel with
+ * {@code maxInboundMessageSize(Wire.MAX_MESSAGE_BYTES)}, as the server sets its own limit (chunks
+ * are {@link Wire#CHUNK_BYTES}, well below it), for example
  * <pre>{@code
  * ManagedChannel channel = Grpc.newChannelBuilderForAddress(host, port, credentials)
  *         .maxInboundMessageSize(Wire.MAX_MESSAGE_BYTES).build();
@@ -169,58 +174,132 @@ public final class MurmurClient implements AutoCloseable {
                     .build();
             UpdateKey key = UpdateKey.newBuilder().setTaskId(update.taskId()).setRound(update.round())
                     .setNodeId(signer.nodeId().hex()).build();
+            UploadRpc<PushUpdateRequest> rpc = new UploadRpc<>(
+                    resume -> PushUpdateRequest.newBuilder().setHeader(signUpdate(signer, unsigned.toBuilder()
+                            .setResume(resume))).build(),
+                    chunk -> PushUpdateRequest.newBuilder().setChunk(chunk).build(),
+                    GetUploadOffsetRequest.newBuilder().setUpdate(key).build(),
+                    false,
+                    async::pushUpdate);
+            return upload(rpc, update.file(), file, total, sha256);
+        }
+    }
 
-            long start = 0;
-            boolean resume = false;
-            boolean afterFailure = false;
-            Exception last = null;
-            for (int attempt = 1; ; attempt++) {
-                try {
-                    if (afterFailure) {
-                        UploadOffset offset = uploadOffset(key);
-                        if (offset == null) {
-                            start = 0;
-                            resume = false;
-                        } else if (offset.getComplete()) {
-                            return UploadReceipt.newBuilder().setSha256(ByteString.copyFrom(sha256))
-                                    .setDurableBytes(offset.getDurableBytes()).setComplete(true).build();
-                        } else {
-                            if (offset.getDurableBytes() > total) {
-                                throw new IOException("the server reports " + offset.getDurableBytes()
-                                        + " durable bytes of an update of " + total + " bytes");
-                            }
-                            start = offset.getDurableBytes();
-                            resume = true;
+    // -----------------------------------------------------------------------------------------
+    // PutModel
+
+    /**
+     * Uploads a model file (a task's initial model) into the server's model store as an admin and
+     * returns the server's receipt once the model is complete, checked and durable. Manifest,
+     * size and SHA-256 come from the file as for {@link #pushUpdate}; the header carries the
+     * admin's public key. A model the server already holds, whole or in part, is not sent again:
+     * the first attempt, like every retry, asks {@code GetUploadOffset} by the model's SHA-256 and
+     * resumes from the durable offset (or answers at once when the model is stored).
+     *
+     * @throws RefusedException   the server refused the model (not an admin, a file not matching
+     *                            its manifest, ...)
+     * @throws TransportException every attempt failed on the transport
+     * @throws IOException        the file cannot be read or is not a safetensors file
+     */
+    public UploadReceipt putModel(NodeKeys admin, Path model) throws IOException, RefusedException {
+        Objects.requireNonNull(admin, "admin");
+        List<TensorSpec> manifest = manifestOf(model);
+        RequestSigner signer = new RequestSigner(admin);
+        try (FileChannel file = FileChannel.open(model, StandardOpenOption.READ)) {
+            long total = file.size();
+            byte[] sha256 = sha256(file, total);
+            ModelHeader unsigned = ModelHeader.newBuilder()
+                    .addAllManifest(manifest)
+                    .setTotalBytes(total)
+                    .setSha256(ByteString.copyFrom(sha256))
+                    .build();
+            UploadRpc<PutModelRequest> rpc = new UploadRpc<>(
+                    resume -> PutModelRequest.newBuilder().setHeader(signModel(signer, unsigned.toBuilder()
+                            .setResume(resume))).build(),
+                    chunk -> PutModelRequest.newBuilder().setChunk(chunk).build(),
+                    GetUploadOffsetRequest.newBuilder().setModelSha256(ByteString.copyFrom(sha256)).build(),
+                    true,
+                    async::putModel);
+            return upload(rpc, model, file, total, sha256);
+        }
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Uploads
+
+    /**
+     * What differs between the upload RPCs on the client's side.
+     *
+     * @param header       a freshly signed header message, announcing a resume or a new upload
+     * @param chunk        wraps a chunk in the RPC's request message
+     * @param offsetQuery  the GetUploadOffset request of this upload
+     * @param queryFirst   whether the first attempt asks for the durable offset too (a model is
+     *                     named by its hash, so it may resume what an earlier process left)
+     * @param start        starts a call of the RPC
+     */
+    private record UploadRpc<Q>(Function<Boolean, Q> header, Function<Chunk, Q> chunk,
+                                GetUploadOffsetRequest offsetQuery, boolean queryFirst,
+                                Consumer<ClientResponseObserver<Q, UploadReceipt>> start) {
+    }
+
+    /**
+     * The upload loop of every upload RPC: each attempt one stream, from offset 0 or, after a
+     * transport failure (or first, when {@code rpc.queryFirst()}), from the offset the server
+     * reports durable; returns the complete receipt.
+     */
+    private <Q> UploadReceipt upload(UploadRpc<Q> rpc, Path path, FileChannel file, long total, byte[] sha256)
+            throws IOException, RefusedException {
+        long start = 0;
+        boolean resume = false;
+        boolean query = rpc.queryFirst();
+        Exception last = null;
+        for (int attempt = 1; ; attempt++) {
+            try {
+                if (query) {
+                    UploadOffset offset = uploadOffset(rpc.offsetQuery());
+                    if (offset == null) {
+                        start = 0;
+                        resume = false;
+                    } else if (offset.getComplete()) {
+                        return UploadReceipt.newBuilder().setSha256(ByteString.copyFrom(sha256))
+                                .setDurableBytes(offset.getDurableBytes()).setComplete(true).build();
+                    } else {
+                        if (offset.getDurableBytes() > total) {
+                            throw new IOException("the server reports " + offset.getDurableBytes()
+                                    + " durable bytes of an upload of " + total + " bytes");
                         }
+                        start = offset.getDurableBytes();
+                        resume = true;
                     }
-                    UpdateHeader header = sign(signer, unsigned.toBuilder().setResume(resume));
-                    UploadReceipt receipt = push(header, file, start, total);
-                    if (receipt != null && receipt.getComplete()) {
-                        return receipt;
-                    }
-                    last = new IOException("the server answered the stream with an incomplete receipt ("
-                            + (receipt == null ? "none" : receipt.getDurableBytes() + " of " + total + " bytes durable")
-                            + ")");
-                } catch (StatusRuntimeException e) {
-                    if (!retryable(e, afterFailure)) {
-                        throw RefusedException.of(e.getStatus(), e.getTrailers());
-                    }
-                    last = e;
                 }
-                afterFailure = true;
-                if (attempt >= maxAttempts) {
-                    throw new TransportException("upload of " + update.file() + " failed after " + attempt
-                            + " attempts: " + last.getMessage(), last);
+                UploadCall<Q> call = new UploadCall<>(rpc.header().apply(resume), rpc.chunk(), file, start, total);
+                rpc.start().accept(call);
+                UploadReceipt receipt = await(call.result, call::cancel);
+                if (receipt != null && receipt.getComplete()) {
+                    return receipt;
                 }
-                pause();
+                last = new IOException("the server answered the stream with an incomplete receipt ("
+                        + (receipt == null ? "none" : receipt.getDurableBytes() + " of " + total + " bytes durable")
+                        + ")");
+            } catch (StatusRuntimeException e) {
+                if (!retryable(e, query)) {
+                    throw RefusedException.of(e.getStatus(), e.getTrailers());
+                }
+                last = e;
             }
+            query = true;
+            if (attempt >= maxAttempts) {
+                throw new TransportException("upload of " + path + " failed after " + attempt
+                        + " attempts: " + last.getMessage(), last);
+            }
+            pause();
         }
     }
 
     /** The server's durable offset of the upload, or null when it holds none of it (NOT_FOUND). */
-    private UploadOffset uploadOffset(UpdateKey key) {
+    private UploadOffset uploadOffset(GetUploadOffsetRequest query) {
         try {
-            return blocking.getUploadOffset(GetUploadOffsetRequest.newBuilder().setUpdate(key).build());
+            return blocking.getUploadOffset(query);
         } catch (StatusRuntimeException e) {
             if (e.getStatus().getCode() == Status.Code.NOT_FOUND) {
                 return null;
@@ -229,93 +308,16 @@ public final class MurmurClient implements AutoCloseable {
         }
     }
 
-    private static UpdateHeader sign(RequestSigner signer, UpdateHeader.Builder header) {
+    private static UpdateHeader signUpdate(RequestSigner signer, UpdateHeader.Builder header) {
         UpdateHeader built = header.clearAuth().build();
         return built.toBuilder()
                 .setAuth(signer.auth(Purpose.PUSH_UPDATE, built.getTaskId(), built.getRound(), built))
                 .build();
     }
 
-    private UploadReceipt push(UpdateHeader header, FileChannel file, long start, long total) throws IOException {
-        PushCall call = new PushCall(header, file, start, total);
-        async.pushUpdate(call);
-        return await(call.result, call::cancel);
-    }
-
-    /**
-     * One PushUpdate stream: the header, then chunks read from the file into fresh direct buffers
-     * and wrapped without a copy, sent only while the call is ready; half-closed once, after the
-     * last chunk.
-     */
-    private static final class PushCall implements ClientResponseObserver<PushUpdateRequest, UploadReceipt> {
-        final CompletableFuture<UploadReceipt> result = new CompletableFuture<>();
-        private final UpdateHeader header;
-        private final FileChannel file;
-        private final long total;
-        private long next;
-        private ClientCallStreamObserver<PushUpdateRequest> requests;
-        private boolean headerSent;
-        private boolean halfClosed;
-        private volatile UploadReceipt receipt;
-
-        PushCall(UpdateHeader header, FileChannel file, long start, long total) {
-            this.header = header;
-            this.file = file;
-            this.next = start;
-            this.total = total;
-        }
-
-        @Override
-        public void beforeStart(ClientCallStreamObserver<PushUpdateRequest> requestStream) {
-            this.requests = requestStream;
-            requestStream.setOnReadyHandler(this::drain);
-        }
-
-        private synchronized void drain() {
-            try {
-                while (!result.isDone() && !halfClosed && requests.isReady()) {
-                    if (!headerSent) {
-                        requests.onNext(PushUpdateRequest.newBuilder().setHeader(header).build());
-                        headerSent = true;
-                    } else if (next < total) {
-                        int length = (int) Math.min(Wire.CHUNK_BYTES, total - next);
-                        ByteBuffer data = ByteBuffer.allocateDirect(length);
-                        readFully(file, data, next);
-                        data.flip();
-                        requests.onNext(PushUpdateRequest.newBuilder().setChunk(Chunk.newBuilder()
-                                .setOffset(next).setData(UnsafeByteOperations.unsafeWrap(data))).build());
-                        next += length;
-                    } else {
-                        halfClosed = true;
-                        requests.onCompleted();
-                    }
-                }
-            } catch (IOException e) {
-                result.completeExceptionally(e);
-                requests.cancel("the client cannot read the update file", e);
-            }
-        }
-
-        synchronized void cancel() {
-            if (requests != null) {
-                requests.cancel("the client was interrupted", null);
-            }
-        }
-
-        @Override
-        public void onNext(UploadReceipt value) {
-            receipt = value;
-        }
-
-        @Override
-        public void onError(Throwable t) {
-            result.completeExceptionally(t);
-        }
-
-        @Override
-        public void onCompleted() {
-            result.complete(receipt);
-        }
+    private static ModelHeader signModel(RequestSigner signer, ModelHeader.Builder header) {
+        ModelHeader built = header.clearAuth().build();
+        return built.toBuilder().setAuth(signer.auth(Purpose.PUT_MODEL, "", 0, built)).build();
     }
 
     // -----------------------------------------------------------------------------------------
@@ -578,24 +580,12 @@ public final class MurmurClient implements AutoCloseable {
         ByteBuffer buffer = ByteBuffer.allocateDirect(Wire.CHUNK_BYTES);
         for (long at = 0; at < length; ) {
             buffer.clear().limit((int) Math.min(buffer.capacity(), length - at));
-            readFully(file, buffer, at);
+            UploadCall.readFully(file, buffer, at);
             buffer.flip();
             at += buffer.remaining();
             digest.update(buffer);
         }
         return digest.digest();
-    }
-
-    private static void readFully(FileChannel file, ByteBuffer into, long position) throws IOException {
-        long at = position;
-        while (into.hasRemaining()) {
-            int n = file.read(into, at);
-            if (n < 0) {
-                throw new IOException("the file ended at " + at + " bytes while being read; it must not change during"
-                        + " a transfer");
-            }
-            at += n;
-        }
     }
 
     private static void syncDirectory(Path dir) {

@@ -15,7 +15,8 @@ import org.murmur.proto.v1.RefusalReason;
  * <ul>
  *   <li>{@code murmur.ingest.refusals{reason}}: refused uploads and offset queries, by reason</li>
  *   <li>{@code murmur.ingest.updates}: updates admitted (complete, checked, durable)</li>
- *   <li>{@code murmur.ingest.bytes}: update bytes received and written to the store</li>
+ *   <li>{@code murmur.ingest.models}: models stored by PutModel (complete, checked, durable)</li>
+ *   <li>{@code murmur.ingest.bytes}: uploaded bytes (updates and models) received and written to the store</li>
  *   <li>{@code murmur.ingest.streams.active}: upload streams open now (past their header)</li>
  *   <li>{@code murmur.models.refusals{reason}}: refused downloads, by reason</li>
  *   <li>{@code murmur.models.bytes}: model bytes sent</li>
@@ -25,6 +26,7 @@ import org.murmur.proto.v1.RefusalReason;
 public final class GrpcMetrics {
     public static final String INGEST_REFUSALS = "murmur.ingest.refusals";
     public static final String INGEST_UPDATES = "murmur.ingest.updates";
+    public static final String INGEST_MODELS = "murmur.ingest.models";
     public static final String INGEST_BYTES = "murmur.ingest.bytes";
     public static final String INGEST_STREAMS_ACTIVE = "murmur.ingest.streams.active";
     public static final String MODEL_REFUSALS = "murmur.models.refusals";
@@ -36,6 +38,7 @@ public final class GrpcMetrics {
     private final Map<RefusalReason, Counter> modelRefusals = new EnumMap<>(RefusalReason.class);
     private final Map<RefusalReason, Counter> roundRefusals = new EnumMap<>(RefusalReason.class);
     private final Counter updates;
+    private final Counter models;
     private final Counter ingestBytes;
     private final Counter modelBytes;
     private final AtomicInteger activeStreams = new AtomicInteger();
@@ -45,8 +48,11 @@ public final class GrpcMetrics {
         this.updates = Counter.builder(INGEST_UPDATES)
                 .description("Updates admitted: complete, checked and durable")
                 .register(registry);
+        this.models = Counter.builder(INGEST_MODELS)
+                .description("Models stored by PutModel: complete, checked and durable")
+                .register(registry);
         this.ingestBytes = Counter.builder(INGEST_BYTES).baseUnit("bytes")
-                .description("Update bytes received and written to the update store")
+                .description("Uploaded bytes (updates and models) received and written to the update store")
                 .register(registry);
         this.modelBytes = Counter.builder(MODEL_BYTES).baseUnit("bytes")
                 .description("Model bytes sent by PullModel")
@@ -74,6 +80,10 @@ public final class GrpcMetrics {
 
     void updateAdmitted() {
         updates.increment();
+    }
+
+    void modelStored() {
+        models.increment();
     }
 
     void bytesIngested(long bytes) {

@@ -174,7 +174,7 @@ public final class MurmurServer implements AutoCloseable {
             throws IOException {
         ScheduledThreadPoolExecutor timer = daemonScheduler("murmur-idle-deadlines");
         try {
-            UploadService uploads = new UploadService(config, updates, gate,
+            UploadService uploads = new UploadService(config, updates, models, gate,
                     new NonceRegistry(config.nonceTtl(), config.noncesPerNode()), metrics, timer);
             ModelService downloads = new ModelService(catalog, models, metrics);
             Server server = builder

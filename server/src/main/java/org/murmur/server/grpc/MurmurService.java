@@ -15,6 +15,7 @@ import org.murmur.proto.v1.MurmurGrpc;
 import org.murmur.proto.v1.PullModelRequest;
 import org.murmur.proto.v1.PullModelResponse;
 import org.murmur.proto.v1.PushUpdateRequest;
+import org.murmur.proto.v1.PutModelRequest;
 import org.murmur.proto.v1.RevealVoteRequest;
 import org.murmur.proto.v1.RoundEvent;
 import org.murmur.proto.v1.StakeRequest;
@@ -28,8 +29,8 @@ import org.murmur.proto.v1.WithdrawRequest;
 import org.murmur.proto.v1.WithdrawResponse;
 
 /**
- * The {@code murmur.v1.Murmur} service: delegates each RPC family to its own class (uploads to
- * {@link UploadService}, downloads to {@link ModelService}, tasks, stakes, rounds and votes to
+ * The {@code murmur.v1.Murmur} service: delegates each RPC family to its own class (uploads of
+ * updates and models to {@link UploadService}, downloads to {@link ModelService}, tasks, stakes, rounds and votes to
  * {@link RoundService}, events to {@link RoundWatchService}). A front built without the round
  * services (an upload-only front over a hand-driven {@link RoundGate}) answers their RPCs
  * UNIMPLEMENTED.
@@ -51,6 +52,11 @@ public final class MurmurService extends MurmurGrpc.MurmurImplBase {
     @Override
     public StreamObserver<PushUpdateRequest> pushUpdate(StreamObserver<UploadReceipt> responseObserver) {
         return uploads.pushUpdate(responseObserver);
+    }
+
+    @Override
+    public StreamObserver<PutModelRequest> putModel(StreamObserver<UploadReceipt> responseObserver) {
+        return uploads.putModel(responseObserver);
     }
 
     @Override

@@ -43,14 +43,14 @@ public final class RoundService {
     private static final System.Logger LOG = System.getLogger(RoundService.class.getName());
 
     private final TaskRegistry tasks;
-    private final Set<NodeId> admins;
+    private final Admins admins;
     private final RequestAuthenticator authenticator;
     private final GrpcMetrics metrics;
 
     /** @param admins node ids allowed to create tasks and upload models */
     public RoundService(TaskRegistry tasks, Set<NodeId> admins, GrpcMetrics metrics) {
         this.tasks = Objects.requireNonNull(tasks, "tasks");
-        this.admins = Set.copyOf(admins);
+        this.admins = new Admins(admins);
         this.authenticator = new RequestAuthenticator(tasks::publicKey);
         this.metrics = Objects.requireNonNull(metrics, "metrics");
     }
@@ -89,7 +89,7 @@ public final class RoundService {
             requireAuth(request.hasAuth());
             RequestAuthenticator.Signer admin = authenticator.authenticate(Purpose.CREATE_TASK, request.getTaskId(), 0,
                     request, request.getAuth(), "auth", true);
-            requireAdmin(admin.node(), "create tasks");
+            admins.require(admin.node(), "create tasks");
             TaskEngine engine = tasks.create(request.getTaskId(), request.getParams(), admin.node(), admin.key(),
                     request.getAuth().getNonce());
             return engine.read(TaskInfos::of);
@@ -198,14 +198,6 @@ public final class RoundService {
     private static VoteAck ack(String taskId, long round, LedgerRecord record) {
         return VoteAck.newBuilder().setTaskId(taskId).setRound(round)
                 .setLedgerEventSha256(ByteString.copyFrom(record.hash())).build();
-    }
-
-    private void requireAdmin(NodeId node, String what) throws Refusal {
-        if (!admins.contains(node)) {
-            throw new Refusal(RefusalReason.NOT_ADMIN, "node " + node + " is not an admin of this server: only"
-                    + " admins may " + what + (admins.isEmpty() ? " (none is configured: start the server with"
-                    + " --admin)" : ""));
-        }
     }
 
     private static void requireAuth(boolean present) throws Refusal {

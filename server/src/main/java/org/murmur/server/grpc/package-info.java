@@ -1,8 +1,9 @@
 /**
  * The gRPC front of the {@code murmur.v1.Murmur} service, upload and download path:
- * {@link org.murmur.server.grpc.UploadService} (PushUpdate, GetUploadOffset) streams proposers'
- * updates into the durable update store with manual flow control and admits only what is signed,
- * allowed by the round, of the task's schema, intact and finite;
+ * {@link org.murmur.server.grpc.UploadService} (PushUpdate, PutModel, GetUploadOffset) streams
+ * proposers' updates into the durable update store and admins' models into the model store, both
+ * on one resumable stream with manual flow control, and admits only what is signed, allowed (by
+ * the round, or as an admin), of the announced manifest (and the task's schema), intact and finite;
  * {@link org.murmur.server.grpc.ModelService} (PullModel) streams models from the content-addressed
  * model store at the client's pace; {@link org.murmur.server.grpc.MurmurServer} wires them into a
  * server from any {@link io.grpc.ServerBuilder} with a validated

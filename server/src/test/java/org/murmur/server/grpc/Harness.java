@@ -19,6 +19,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
@@ -27,14 +28,16 @@ import java.util.function.Consumer;
 import org.murmur.proto.Wire;
 import org.murmur.proto.v1.MurmurGrpc;
 import org.murmur.proto.v1.PushUpdateRequest;
+import org.murmur.proto.v1.PutModelRequest;
 import org.murmur.proto.v1.RefusalReason;
 import org.murmur.proto.v1.UploadReceipt;
 import org.murmur.server.store.UpdateKey;
 
 /**
- * A started server with a task and its rounds, three registered nodes and a client channel.
- * Task {@link #TASK}: round 0 open (proposers alice and carol), round 1 pending, round 2 closed,
- * round 3 open (proposer alice). Alice and bob are staked; carol is registered but not staked.
+ * A started server with a task and its rounds, three registered nodes, an admin and a client
+ * channel. Task {@link #TASK}: round 0 open (proposers alice and carol), round 1 pending, round 2
+ * closed, round 3 open (proposer alice). Alice and bob are staked; carol is registered but not
+ * staked. The admin (the server's only admin) has no registered key.
  */
 final class Harness implements AutoCloseable {
     static final String TASK = "mnist";
@@ -46,6 +49,7 @@ final class Harness implements AutoCloseable {
     final TestNode alice;
     final TestNode bob;
     final TestNode carol;
+    final TestNode admin;
     private final Path dataDir;
     private final Consumer<ServerConfig.Builder> settings;
     final ServerConfig config;
@@ -55,18 +59,19 @@ final class Harness implements AutoCloseable {
     final MurmurGrpc.MurmurBlockingStub blocking;
 
     private Harness(Path dataDir, Consumer<ServerConfig.Builder> settings, boolean netty) throws IOException {
-        this(dataDir, settings, netty, new TestNode(), new TestNode(), new TestNode());
+        this(dataDir, settings, netty, new TestNode(), new TestNode(), new TestNode(), new TestNode());
     }
 
     private Harness(Path dataDir, Consumer<ServerConfig.Builder> settings, boolean netty, TestNode alice,
-                    TestNode bob, TestNode carol) throws IOException {
+                    TestNode bob, TestNode carol, TestNode admin) throws IOException {
         this.dataDir = dataDir;
         this.settings = settings;
         this.alice = alice;
         this.bob = bob;
         this.carol = carol;
+        this.admin = admin;
         ServerConfig.Builder builder = ServerConfig.builder(dataDir).port(0).syncIntervalBytes(Wire.CHUNK_BYTES)
-                .idleTimeout(Duration.ofSeconds(30));
+                .idleTimeout(Duration.ofSeconds(30)).admins(Set.of(admin.id()));
         settings.accept(builder);
         config = builder.build();
         gate.addTask(TASK, TestModels.SCHEMA);
@@ -117,7 +122,7 @@ final class Harness implements AutoCloseable {
     Harness restart() throws IOException {
         channel.shutdownNow();
         server.close(Duration.ZERO);
-        return new Harness(dataDir, settings, false, alice, bob, carol);
+        return new Harness(dataDir, settings, false, alice, bob, carol, admin);
     }
 
     /** Starts a PushUpdate call sending {@code messages} with manual flow control. */
@@ -129,6 +134,18 @@ final class Harness implements AutoCloseable {
 
     UploadReceipt pushAll(List<PushUpdateRequest> messages) throws Exception {
         return await(push(messages, true).result);
+    }
+
+    /** Starts a PutModel call sending {@code messages} with manual flow control. */
+    ClientUpload<PutModelRequest> put(List<PutModelRequest> messages, boolean halfClose) {
+        ClientUpload<PutModelRequest> uploader = new ClientUpload<>(messages, halfClose, null,
+                m -> m.getChunk().getData().size());
+        async.putModel(uploader);
+        return uploader;
+    }
+
+    UploadReceipt putAll(List<PutModelRequest> messages) throws Exception {
+        return await(put(messages, true).result);
     }
 
     static <T> T await(Future<T> future) throws Exception {
