@@ -23,6 +23,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -51,8 +52,8 @@ import org.murmur.proto.v1.UploadReceipt;
  * {@code -Xmx} set to {@code --server-heap}), then the server aggregates them.
  *
  * <pre>
- * IngestDriver --scenario NAME --updates K --size 1g [--dtype f32|bf16] [--work DIR]
- *              [--server-heap 256m] [--data-root DIR] [--keep] [--no-probe] [--profile]
+ * IngestDriver --scenario NAME --updates K --size 1g [--concurrency C] [--dtype f32|bf16]
+ *              [--work DIR] [--server-heap 256m] [--data-root DIR] [--keep] [--no-probe] [--profile]
  * </pre>
  *
  * <p>{@code --data-root} puts the server's data directory on another file system (a tmpfs, to
@@ -62,10 +63,15 @@ import org.murmur.proto.v1.UploadReceipt;
  * <p>Each node has its own channel (its own TCP connection) and {@link MurmurClient}. The client
  * hashes its file before it sends anything; all k streams then start together (a barrier in the
  * first PushUpdate call of each), so the measured window, from the first byte sent to the last
- * receipt, holds the transfers and the server's checks, not the client's hashing. What goes to
- * stdout is the scenario's rows of the Markdown tables ({@link IngestReport}); the numbers go to
- * {@code <work>/results/<scenario>.properties} and the server's log beside it. Unless
- * {@code --keep}, the inputs and the server's data directory are deleted at the end.
+ * receipt, holds the transfers and the server's checks, not the client's hashing. With
+ * {@code --concurrency C} below k, C streams run at a time (the first C start together; a later
+ * node hashes its file inside the window), so that the number of updates the server holds can
+ * vary while the number of streams it serves does not.
+ *
+ * <p>What goes to stdout is the scenario's rows of the Markdown tables ({@link IngestReport}); the
+ * numbers go to {@code <work>/results/<scenario>.properties} (written even when the run fails,
+ * with what it measured) and the server's log beside it. Unless {@code --keep}, the inputs, the
+ * keys and the server's data directory are deleted at the end, whatever happened.
  */
 public final class IngestDriver {
     private static final long GB = 1_000_000_000L;
@@ -80,6 +86,7 @@ public final class IngestDriver {
         Path work = Path.of(options.getOrDefault("--work", "bench/.work/ingest")).toAbsolutePath();
         String serverHeap = options.getOrDefault("--server-heap", "256m");
         boolean keep = options.containsKey("--keep");
+        int concurrency = Integer.parseInt(options.getOrDefault("--concurrency", Integer.toString(k)));
         Path inputs = work.resolve("inputs");
         Path run = work.resolve("runs").resolve(scenario);
         Path data = options.containsKey("--data-root")
@@ -102,13 +109,13 @@ public final class IngestDriver {
         Properties result = new Properties();
         result.setProperty("scenario", scenario);
         result.setProperty("updates", Integer.toString(k));
+        result.setProperty("concurrency", Integer.toString(concurrency));
         result.setProperty("data_bytes", Long.toString(dataBytes));
         result.setProperty("dtype", dtype.name());
         result.setProperty("server_heap", serverHeap);
         result.setProperty("data_dir", data.toString());
-        result.setProperty("recorded_at", java.time.Instant.now().toString());
+        result.setProperty("recorded_at", Instant.now().toString());
         Path log = results.resolve(scenario + ".server.log");
-        boolean succeeded = false;
         List<String> serverArgs = new ArrayList<>(List.of("--data", data.toString(),
                 "--keys", run.resolve("keys").toString(), "--schema-from", files.get(0).toString()));
         if (options.containsKey("--profile")) {
@@ -117,7 +124,7 @@ public final class IngestDriver {
         try (ServerProcess server = ServerProcess.start(serverHeap, log, serverArgs)) {
             result.setProperty("aggregation_warmup_s", server.ready.get("aggregation_warmup_s"));
             server.command("phase ingest");
-            Ingest ingest = upload(server.port, keys, files);
+            Ingest ingest = upload(server.port, keys, files, concurrency);
             put(result, "", ingest.values());
             put(result, "ingest.", server.command("report"));
             server.command("phase aggregate");
@@ -132,23 +139,19 @@ public final class IngestDriver {
             if (options.containsKey("--profile")) {
                 put(result, "profile.", HotSpots.summarize(jfr));
             }
-            succeeded = true;
         } finally {
             try (OutputStream out = Files.newOutputStream(results.resolve(scenario + ".properties"))) {
                 result.store(out, "IngestDriver " + String.join(" ", args));
             }
-            if (!keep && succeeded) {
+            if (!keep) { // even after a failure: the disk is small, the log stays
                 deleteTree(run);
                 deleteTree(data);
-            }
-            if (!keep) {
                 for (Path file : files) {
                     Files.deleteIfExists(file);
                 }
             }
         }
-        PrintStream out = System.out;
-        out.println(IngestReport.tables(List.of(result)));
+        System.out.println(IngestReport.tables(List.of(result)));
     }
 
     /** The k update files, written in parallel where missing. */
@@ -198,18 +201,22 @@ public final class IngestDriver {
         }
     }
 
-    /** Pushes file i as node i, all at once; returns when every update has its receipt. */
-    private static Ingest upload(int port, List<NodeKeys> keys, List<Path> files) throws Exception {
+    /**
+     * Pushes file i as node i, {@code concurrency} at a time (the first wave starting together);
+     * returns when every update has its receipt.
+     */
+    private static Ingest upload(int port, List<NodeKeys> keys, List<Path> files, int concurrency) throws Exception {
         int k = files.size();
+        int streams = Math.min(k, concurrency);
         com.sun.management.OperatingSystemMXBean os =
                 (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
         long[] cpuAtStart = new long[1];
-        CyclicBarrier start = new CyclicBarrier(k, () -> cpuAtStart[0] = os.getProcessCpuTime());
-        ExecutorService pool = Executors.newFixedThreadPool(k);
+        CyclicBarrier start = new CyclicBarrier(streams, () -> cpuAtStart[0] = os.getProcessCpuTime());
+        ExecutorService pool = Executors.newFixedThreadPool(streams);
         List<StreamClock> clocks = new ArrayList<>();
         List<Future<UploadReceipt>> pending = new ArrayList<>();
         for (int i = 0; i < k; i++) {
-            StreamClock clock = new StreamClock(start);
+            StreamClock clock = new StreamClock(i < streams ? start : null);
             clocks.add(clock);
             UpdateUpload update = new UpdateUpload(keys.get(i), IngestServer.TASK, IngestServer.ROUND, files.get(i),
                     1000L * (i + 1));
@@ -235,16 +242,16 @@ public final class IngestDriver {
         long last = 0;
         double tail = 0;
         int retries = 0;
-        double[] streams = new double[k];
+        double[] perStream = new double[k];
         for (int i = 0; i < k; i++) {
             StreamClock clock = clocks.get(i);
             first = Math.min(first, clock.firstSend);
             last = Math.max(last, clock.receipt);
             tail = Math.max(tail, (clock.receipt - clock.halfClose) / 1e9);
             retries += clock.attempts.get() - 1;
-            streams[i] = Files.size(files.get(i)) / ((clock.receipt - clock.firstSend) / 1e9) / GB;
+            perStream[i] = Files.size(files.get(i)) / ((clock.receipt - clock.firstSend) / 1e9) / GB;
         }
-        return new Ingest(bytes, first, last, streams, tail, retries, cpu);
+        return new Ingest(bytes, first, last, perStream, tail, retries, cpu);
     }
 
     private static UploadReceipt push(int port, StreamClock clock, UpdateUpload update) throws Exception {
@@ -261,8 +268,9 @@ public final class IngestDriver {
     }
 
     /**
-     * Times one node's PushUpdate calls: holds the first call at the barrier until every node is
-     * ready to send, then notes when the first message went out and when the stream half-closed.
+     * Times one node's PushUpdate calls: holds the first call at the barrier (if any) until the
+     * other nodes of the first wave are ready to send, then notes when the first message went out
+     * and when the stream half-closed.
      */
     private static final class StreamClock implements ClientInterceptor {
         private final CyclicBarrier start;
@@ -280,7 +288,7 @@ public final class IngestDriver {
             if (!method.equals(MurmurGrpc.getPushUpdateMethod())) {
                 return next.newCall(method, options);
             }
-            if (attempts.incrementAndGet() == 1) {
+            if (attempts.incrementAndGet() == 1 && start != null) {
                 try {
                     start.await(10, TimeUnit.MINUTES); // on the caller's thread, after its hashing
                 } catch (Exception e) {
@@ -354,8 +362,10 @@ public final class IngestDriver {
                     .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
             List<String> command = new ArrayList<>(List.of(java));
             for (String flag : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+                // the heap is the server's own; a debugger or recording of the driver is not
                 if (!flag.startsWith("-Xmx") && !flag.startsWith("-Xms") && !flag.startsWith("-XX:MaxHeapSize")
-                        && !flag.startsWith("-XX:InitialHeapSize") && !flag.startsWith("-agentlib")) {
+                        && !flag.startsWith("-XX:InitialHeapSize") && !flag.startsWith("-agentlib")
+                        && !flag.startsWith("-XX:StartFlightRecording")) {
                     command.add(flag);
                 }
             }

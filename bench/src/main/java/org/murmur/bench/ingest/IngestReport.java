@@ -14,6 +14,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
+import java.util.Set;
 import java.util.stream.Stream;
 
 /**
@@ -37,7 +38,7 @@ public final class IngestReport {
     }
 
     public static void main(String[] args) throws IOException {
-        Map<String, String> options = Args.parse(args, java.util.Set.of("--quick"), "--results");
+        Map<String, String> options = Args.parse(args, Set.of("--quick"), "--results");
         List<Properties> runs = new ArrayList<>();
         try (Stream<Path> files = Files.list(Path.of(options.get("--results")))) {
             for (Path file : files.filter(f -> f.toString().endsWith(".properties")).toList()) {
@@ -82,17 +83,26 @@ public final class IngestReport {
                 .append(System.getProperty("java.runtime.version")).append(")\n");
         md.append("- Server: its own JVM, same flags as the driver but -Xmx as stated; ServerConfig defaults "
                 + "(1 MiB chunks, 4 MiB HTTP/2 window, fdatasync every 16 MiB); client and server share the "
-                + "machine's cores. GB = 10^9 bytes; wall time from the first byte sent to the last receipt.\n");
+                + "machine's cores. GB = 10^9 bytes; wall time from the first byte sent to the last receipt; tail = "
+                + "from a stream's half-close to its receipt (the server's SHA-256, fsync, content check and rename).\n");
+        md.append("- Heap in use is sampled every " + ResourceSampler.PERIOD_MILLIS + " ms without forcing a GC; RSS is "
+                + "VmRSS (and VmHWM) split into anonymous and file-backed pages (the latter are pages of "
+                + "memory-mapped files, reclaimable). CPU is per thread group: transport = Netty event loops, handlers "
+                + "= gRPC executor (upload handlers), JVM = what no live Java thread accounts for (GC, JIT).\n");
+        md.append("- Aggregate: fedavg weighted by samples, CPU backend (kernels JIT-warmed at server start), "
+                + "inputs memory-mapped from the update store, output in the inputs' dtype, written atomically; timed "
+                + "from the last receipt the driver got to the server's reply that the file is durable.\n");
     }
 
     /** The Markdown tables of {@code runs}, one row per run in each. */
     static String tables(List<Properties> runs) {
         StringBuilder md = new StringBuilder();
-        md.append("| scenario | updates | dtype | total GiB | wall s | aggregate GB/s | MiB/s | per stream GB/s"
+        md.append("| scenario | updates (at once) | dtype | total GiB | wall s | aggregate GB/s | MiB/s | per stream GB/s"
                 + " (min-max) | tail s (max) | retries |\n|---|---:|---|---:|---:|---:|---:|---:|---:|---:|\n");
         for (Properties r : runs) {
-            md.append(String.format(Locale.ROOT, "| %s | %s | %s | %.2f | %s | %s | %s | %s-%s | %s | %s |%n",
-                    r.getProperty("scenario"), r.getProperty("updates"), r.getProperty("dtype", "").toLowerCase(Locale.ROOT),
+            md.append(String.format(Locale.ROOT, "| %s | %s (%s) | %s | %.2f | %s | %s | %s | %s-%s | %s | %s |%n",
+                    r.getProperty("scenario"), r.getProperty("updates"), r.getProperty("concurrency"),
+                    r.getProperty("dtype", "").toLowerCase(Locale.ROOT),
                     num(r, "total_bytes") / (1L << 30), get(r, "wall_s"), get(r, "gbps"), get(r, "mibps"),
                     get(r, "stream_gbps_min"), get(r, "stream_gbps_max"), get(r, "tail_s_max"), get(r, "retries")));
         }
@@ -146,7 +156,7 @@ public final class IngestReport {
                 md.append(" |\n");
             }
         }
-        return md.toString();
+        return md.toString().replace("NaN", "n/a"); // a failed run lacks some numbers
     }
 
     /**
@@ -172,9 +182,10 @@ public final class IngestReport {
             boolean met = accepted && heap < HEAP_TARGET_MIB && r.getProperty("server_heap").equals("256m");
             md.append(String.format(Locale.ROOT, "- A single 4 GiB update accepted with server heap under 256 MiB:"
                             + " **%s**. The server ran with -Xmx%s; the update was %s; heap in use peaked at %.1f MiB"
-                            + " (sampled every %d ms, garbage included) and %s MiB was live after the final GC.%s%n",
+                            + " (sampled every %d ms, garbage included, over %s GCs) and %s MiB was live after the"
+                            + " final GC.%s%n",
                     met ? "met" : "missed", r.getProperty("server_heap"), accepted ? "admitted" : "NOT admitted", heap,
-                    ResourceSampler.PERIOD_MILLIS, get(r, "exit.heap_now_mib"),
+                    ResourceSampler.PERIOD_MILLIS, get(r, "ingest.gc_count"), get(r, "exit.heap_now_mib"),
                     met ? "" : accepted ? " The heap peak reached the limit." : " See the server log."));
         }
         Optional<Properties> concurrent = find(runs, CONCURRENT);
@@ -227,11 +238,12 @@ public final class IngestReport {
             md.append(String.format(Locale.ROOT, "- Server RSS independent of the number of updates held: **%s**."
                             + " With %s updates held the RSS at the end of ingest was %s MiB (peak %s), with %s it was"
                             + " %s MiB (peak %s): %+.1f MiB (%+.1f MiB per extra update of %d MiB; the bound is %.0f"
-                            + " MiB in all).", met ? "met" : "missed", many.get().getProperty("updates"),
+                            + " MiB in all). Both runs served %s streams at a time.", met ? "met" : "missed",
+                    many.get().getProperty("updates"),
                     get(many.get(), "ingest.rss_now_mib"), get(many.get(), "ingest.rss_peak_mib"),
                     few.get().getProperty("updates"), get(few.get(), "ingest.rss_now_mib"),
                     get(few.get(), "ingest.rss_peak_mib"), grew, grew / held,
-                    num(few.get(), "data_bytes") / (1 << 20), slack));
+                    num(few.get(), "data_bytes") / (1 << 20), slack, many.get().getProperty("concurrency")));
             if (!met) {
                 double file = num(many.get(), "ingest.rss_file_now_mib") - num(few.get(), "ingest.rss_file_now_mib");
                 md.append(String.format(Locale.ROOT, " Of the growth, %+.1f MiB is file-backed (pages of memory-mapped"
@@ -241,7 +253,7 @@ public final class IngestReport {
             }
             md.append('\n');
         }
-        return md.toString();
+        return md.toString().replace("NaN", "n/a");
     }
 
     private static Optional<Properties> find(List<Properties> runs, String scenario) {
