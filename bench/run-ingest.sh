@@ -8,10 +8,12 @@
 #   --quick    2 updates of 256 MiB only (a smoke run)
 #   --record   also write the report to bench/results/ingest-<date>.md, with each target met or missed
 #   --keep     keep the generated updates (reused by the next run) and the server's data
-#   --profile  also record each server's ingest with JFR and show where its time went
+#   --profile  record every server's ingest with JFR and show where its time went (a full run
+#              always does so for the concurrent-4x1g runs, to explain their throughput)
 #   --dtype    the updates' element type (default f32)
 #
-# Run it on an idle machine: the client and the server share its cores and the server its disk.
+# MVN_ARGS adds Maven flags (-o to build offline), JAVA picks the java binary. Run it on an idle
+# machine: the client and the server share its cores, and the server's writes its disk.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -24,6 +26,7 @@ GIB=$((1 << 30))
 
 QUICK=0
 RECORD=0
+PROFILE=0
 DRIVER_FLAGS=()
 DTYPE=f32
 while [[ $# -gt 0 ]]; do
@@ -31,9 +34,9 @@ while [[ $# -gt 0 ]]; do
     --quick) QUICK=1 ;;
     --record) RECORD=1 ;;
     --keep) DRIVER_FLAGS+=(--keep) ;;
-    --profile) DRIVER_FLAGS+=(--profile) ;;
+    --profile) PROFILE=1 ;;
     --dtype) DTYPE="$2"; shift ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
     *) echo "run-ingest.sh: unknown argument $1" >&2; exit 2 ;;
   esac
   shift
@@ -129,13 +132,16 @@ for scenario in "${SCENARIOS[@]}"; do
     exit 1
   fi
   log "scenario $name: $k x $(gib "$bytes") $DTYPE, server data on $where"
-  ROOT_FLAGS=()
+  RUN_FLAGS=()
   if [[ $where == tmpfs ]]; then
-    ROOT_FLAGS=(--data-root "$TMPFS")
+    RUN_FLAGS=(--data-root "$TMPFS")
+  fi
+  if [[ $PROFILE == 1 || $name == concurrent-4x1g* ]]; then
+    RUN_FLAGS+=(--profile)
   fi
   if ! "$JAVA" --add-modules=jdk.incubator.vector -Xmx1g -cp "$JAR" org.murmur.bench.ingest.IngestDriver \
       --scenario "$name" --updates "$k" --concurrency "$streams" --size "$bytes" --dtype "$DTYPE" --work "$WORK" \
-      ${ROOT_FLAGS[@]+"${ROOT_FLAGS[@]}"} ${DRIVER_FLAGS[@]+"${DRIVER_FLAGS[@]}"} \
+      ${RUN_FLAGS[@]+"${RUN_FLAGS[@]}"} ${DRIVER_FLAGS[@]+"${DRIVER_FLAGS[@]}"} \
       2> >(grep -v '^WARNING: Using incubator modules' >&2) >&2; then
     log "scenario $name failed (see above and $WORK/results/$name.server.log); its missing numbers show as n/a"
   fi

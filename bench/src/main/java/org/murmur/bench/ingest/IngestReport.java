@@ -243,7 +243,7 @@ public final class IngestReport {
                     get(many.get(), "ingest.rss_now_mib"), get(many.get(), "ingest.rss_peak_mib"),
                     few.get().getProperty("updates"), get(few.get(), "ingest.rss_now_mib"),
                     get(few.get(), "ingest.rss_peak_mib"), grew, grew / held,
-                    num(few.get(), "data_bytes") / (1 << 20), slack, many.get().getProperty("concurrency")));
+                    (long) num(few.get(), "data_bytes") >> 20, slack, many.get().getProperty("concurrency")));
             if (!met) {
                 double file = num(many.get(), "ingest.rss_file_now_mib") - num(few.get(), "ingest.rss_file_now_mib");
                 md.append(String.format(Locale.ROOT, " Of the growth, %+.1f MiB is file-backed (pages of memory-mapped"

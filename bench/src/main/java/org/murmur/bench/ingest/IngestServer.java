@@ -8,6 +8,8 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
+import java.lang.management.BufferPoolMXBean;
+import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
@@ -76,8 +78,8 @@ import org.murmur.server.model.UpdateFiles;
  *   <li>{@code probe}: one core's speed at the per-byte work of an upload outside gRPC: SHA-256,
  *       the store's writes (1 MiB pwrites, fdatasync every 16 MiB), the finiteness scan, and at
  *       touching fresh memory (what each new page of the page cache costs);</li>
- *   <li>{@code gc}: forces a GC and reports the live heap and the RSS after it;</li>
- *   <li>{@code quit}, or the end of stdin: {@code gc}'s report as {@code exit ...}, then stops.</li>
+ *   <li>{@code quit}, or the end of stdin: forces GCs and replies {@code exit ...} with the live
+ *       heap and the RSS after them, then stops.</li>
  * </ul>
  * Nothing else is written to stdout (logs go to stderr).
  */
@@ -172,7 +174,9 @@ public final class IngestServer {
                 cpu.aggregate(new RuleSpec.FedAvg(new double[] {1, 2}), batch, result);
             }
         }
-        return (System.nanoTime() - started) / 1e9;
+        double seconds = (System.nanoTime() - started) / 1e9;
+        System.gc(); // frees the warm-up's buffers and mapping before anything is measured
+        return seconds;
     }
 
     private void serve() throws IOException {
@@ -195,7 +199,6 @@ public final class IngestServer {
                         case "report" -> reply("report", report());
                         case "aggregate" -> reply("aggregate", aggregate());
                         case "probe" -> reply("probe", probe());
-                        case "gc" -> reply("gc", afterGc());
                         case "quit" -> {
                             return;
                         }
@@ -337,15 +340,24 @@ public final class IngestServer {
         return values;
     }
 
-    /** A GC, a pause for the cleaner to unmap what it freed, then the live heap and the RSS. */
+    /**
+     * GCs, each followed by a pause for the cleaner to unmap the mappings it freed, until the count
+     * of mappings stops falling (at most five); then the live heap and the RSS.
+     */
     private Map<String, String> afterGc() {
-        System.gc();
-        try {
-            Thread.sleep(200);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+        BufferPoolMXBean mapped = ManagementFactory.getPlatformMXBeans(BufferPoolMXBean.class).stream()
+                .filter(pool -> pool.getName().equals("mapped")).findFirst().orElseThrow();
+        long before = Long.MAX_VALUE;
+        for (int i = 0; i < 5 && mapped.getCount() < before; i++) {
+            before = mapped.getCount();
+            System.gc();
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
         }
-        System.gc();
         Map<String, String> now = sampler.report();
         Map<String, String> values = new LinkedHashMap<>();
         for (String key : new String[] {"heap_now_mib", "heap_max_mib", "rss_now_mib", "rss_anon_now_mib",

@@ -20,7 +20,7 @@ import java.util.concurrent.TimeUnit;
 /**
  * What this JVM costs, per phase of a benchmark: a daemon thread samples the heap in use
  * ({@link MemoryMXBean}, no GC forced, so garbage counts) and the resident set from
- * {@code /proc/self/status} (VmRSS, and its anonymous and file-backed parts) every
+ * {@code /proc/self/status} (VmRSS, and its anonymous and file-backed parts, tmpfs included) every
  * {@link #PERIOD_MILLIS} ms and keeps the peaks; starting a phase also resets the kernel's own
  * peak, VmHWM (through {@code /proc/self/clear_refs}), which catches a peak between two samples.
  * A phase also counts CPU time: the process's, and each live thread's grouped by its name, so
@@ -85,7 +85,7 @@ final class ResourceSampler implements AutoCloseable {
         Map<String, Long> status = status();
         rssPeak = Math.max(rssPeak, status.getOrDefault("VmRSS", 0L));
         anonPeak = Math.max(anonPeak, status.getOrDefault("RssAnon", 0L));
-        filePeak = Math.max(filePeak, status.getOrDefault("RssFile", 0L));
+        filePeak = Math.max(filePeak, fileBacked(status));
     }
 
     /**
@@ -108,7 +108,7 @@ final class ResourceSampler implements AutoCloseable {
         out.put("rss_file_peak_mib", mib(filePeak));
         out.put("rss_now_mib", mib(status.getOrDefault("VmRSS", 0L)));
         out.put("rss_anon_now_mib", mib(status.getOrDefault("RssAnon", 0L)));
-        out.put("rss_file_now_mib", mib(status.getOrDefault("RssFile", 0L)));
+        out.put("rss_file_now_mib", mib(fileBacked(status)));
         long cpu = os.getProcessCpuTime() - cpuAtStart;
         out.put("cpu_s", seconds(cpu));
         Map<String, Long> groups = new HashMap<>();
@@ -181,6 +181,11 @@ final class ResourceSampler implements AutoCloseable {
             millis += Math.max(0, gc.getCollectionTime());
         }
         return millis;
+    }
+
+    /** Resident pages of mapped files, those of a tmpfs (shared memory) included. */
+    private static long fileBacked(Map<String, Long> status) {
+        return status.getOrDefault("RssFile", 0L) + status.getOrDefault("RssShmem", 0L);
     }
 
     /** The kB fields of /proc/self/status, in bytes; empty where there is no procfs. */
