@@ -24,8 +24,8 @@ import org.murmur.proto.safetensors.TensorHeader;
  * the update's index, so a file is the same whoever writes it and different updates differ.
  *
  * <p>A file is cached under its name, {@code update-<dtype>-<dataBytes>-<index>.safetensors}, and
- * reused while its size is right: {@link SafetensorsWriter} writes it under a temporary name and
- * renames it, so a file with that name is always complete.
+ * reused while its header and size are right: {@link SafetensorsWriter} writes it under a
+ * temporary name and renames it, so a file with that name is always complete.
  */
 public final class SyntheticUpdates {
     /** Width of every tensor. */
@@ -48,7 +48,7 @@ public final class SyntheticUpdates {
         long rowsPerTensor = TENSOR_BYTES / rowBytes;
         List<TensorHeader> tensors = new ArrayList<>();
         for (long rows = dataBytes / rowBytes; rows > 0; rows -= rowsPerTensor) {
-            tensors.add(new TensorHeader(String.format("layers.%02d.delta", tensors.size()), dtype,
+            tensors.add(new TensorHeader(String.format(Locale.ROOT, "layers.%02d.delta", tensors.size()), dtype,
                     new long[] {Math.min(rows, rowsPerTensor), COLUMNS}));
         }
         return tensors;
@@ -59,7 +59,7 @@ public final class SyntheticUpdates {
                 + index + ".safetensors");
     }
 
-    /** The cached update {@code index}, written first unless a file of the right size exists. */
+    /** The cached update {@code index}, written first unless a complete one exists. */
     public static Path ensure(Path dir, TensorDtype dtype, long dataBytes, int index) throws IOException {
         Path file = path(dir, dtype, dataBytes, index);
         List<TensorHeader> tensors = schema(dtype, dataBytes);
