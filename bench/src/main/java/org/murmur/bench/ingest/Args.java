@@ -1,6 +1,7 @@
 package org.murmur.bench.ingest;
 
 import java.util.HashMap;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
@@ -42,7 +43,7 @@ final class Args {
 
     /** A size in bytes: digits with an optional k, m, g or t suffix (powers of 1024). */
     static long bytes(String text) {
-        String lower = text.strip().toLowerCase(java.util.Locale.ROOT);
+        String lower = text.strip().toLowerCase(Locale.ROOT);
         int shift = switch (lower.isEmpty() ? ' ' : lower.charAt(lower.length() - 1)) {
             case 'k' -> 10;
             case 'm' -> 20;
