@@ -266,7 +266,9 @@ class PythonClientTest {
         }
 
         assertEquals(0, pull.exit(), pull.toString());
-        assertTrue(pull.stderr().contains("resuming the download at byte"), pull.toString());
+        // The reset may discard every byte still in the client's socket buffer: on a loaded machine the
+        // client has then written nothing and rightly starts over, so only the retry is certain.
+        assertTrue(pull.stderr().contains("attempt 1 failed"), pull.toString());
         assertArrayEquals(Files.readAllBytes(model), Files.readAllBytes(pulled));
         assertTrue(pull.stdout().contains("\"initial\": true"), pull.stdout());
         assertTrue(pull.stdout().contains(HexFormat.of().formatHex(TestModels.sha256(Files.readAllBytes(model)))),
