@@ -628,6 +628,10 @@ public final class TaskState {
         if (proposed.getSha256().size() != 32) {
             throw new LedgerViolation("CandidateProposed carries no 32-byte sha256");
         }
+        if (!proposed.getRule().equals(rules.ruleName())) {
+            throw new LedgerViolation("CandidateProposed names rule '" + proposed.getRule() + "' but task " + taskId
+                    + " aggregates with " + rules.ruleName());
+        }
         candidate = proposed;
         candidates.put(round, proposed.getSha256());
     }
