@@ -59,7 +59,8 @@ class RoleDrawTest {
             String rho = fractions[random.nextInt(fractions.length)];
             int committee = committees[random.nextInt(committees.length)];
             RoleDraw draw = RoleDraw.draw(seed, joined, ExactDecimal.parse("rho", rho), committee);
-            String where = "seed " + SEED + ", trial " + trial + ", n " + n + ", rho " + rho + ", committee " + committee;
+            String where = "seed " + SEED + ", trial " + trial + ", n " + n + ", rho " + rho + ", committee "
+                    + committee;
 
             List<String> sorted = new ArrayList<>(joined);
             sorted.sort((a, b) -> Arrays.compareUnsigned(key(seed, a), key(seed, b)));

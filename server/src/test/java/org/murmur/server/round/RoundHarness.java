@@ -89,8 +89,17 @@ final class RoundHarness implements AutoCloseable {
 
     /** Closes the engine and opens it again from its ledger, as a restart does; pending aggregations are lost. */
     void reopen() throws IOException {
+        reopen(true);
+    }
+
+    /**
+     * Closes the engine and opens it again from its ledger. With {@code dropPending} false, an
+     * aggregation the closed engine had queued stays queued, as a slow one would still finish after
+     * a close.
+     */
+    void reopen(boolean dropPending) throws IOException {
         engine.close();
-        if (aggregations instanceof ManualExecutor manual) {
+        if (dropPending && aggregations instanceof ManualExecutor manual) {
             manual.clear();
         }
         engine = TaskEngine.open(ledger, TASK, clock::get, TIMERS, aggregations, candidates);

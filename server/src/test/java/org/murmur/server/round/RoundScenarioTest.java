@@ -2,6 +2,7 @@ package org.murmur.server.round;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.murmur.proto.ledger.v1.LedgerEvent.EventCase.REMOVED;
 import static org.murmur.proto.ledger.v1.LedgerEvent.EventCase.REWARDED;
@@ -9,7 +10,6 @@ import static org.murmur.proto.ledger.v1.LedgerEvent.EventCase.ROLES_DRAWN;
 import static org.murmur.proto.ledger.v1.LedgerEvent.EventCase.ROUND_FINISHED;
 import static org.murmur.proto.ledger.v1.LedgerEvent.EventCase.SLASHED;
 import static org.murmur.proto.ledger.v1.LedgerEvent.EventCase.STAKED;
-import static org.murmur.proto.ledger.v1.LedgerEvent.EventCase.TASK_FINISHED;
 import static org.murmur.server.round.RoundHarness.TASK;
 
 import com.google.protobuf.ByteString;
@@ -35,6 +35,7 @@ import org.murmur.proto.v1.TaskParams;
 import org.murmur.server.economics.RoleDraw;
 import org.murmur.server.economics.TestParams;
 import org.murmur.server.economics.Tokens;
+import org.murmur.server.grpc.Refusal;
 
 /**
  * The rules of fl-alliance.md one by one, on a TaskEngine driven by a manual clock. Expected
@@ -153,7 +154,8 @@ class RoundScenarioTest {
         BigInteger shares = loss.divide(BigInteger.TEN);
         BigInteger paid = BigInteger.ZERO;
         for (String v : d.voters()) {
-            BigInteger expected = r0.multiply(stakeAt(v)).divide(voters).add(shares.multiply(stakeAt(v)).divide(voters));
+            BigInteger expected = r0.multiply(stakeAt(v)).divide(voters)
+                    .add(shares.multiply(stakeAt(v)).divide(voters));
             assertEquals(expected, h.reward(v), "voter " + v + ": its part of R_0 and of 10% of the slash");
             paid = paid.add(expected);
         }
@@ -626,10 +628,11 @@ class RoundScenarioTest {
 
     @Test
     void lateRequestsAreRefusedAsPastTheirDeadline() throws Exception {
-        h = RoundHarness.create(dir, params().setProposerFraction("0.4"));
-        List<String> nodes = RoundHarness.nodes(5);
-        stakeAll(nodes, 20, 30, 40, 50, 60);
+        h = RoundHarness.create(dir, params().setProposerFraction("0.25"));
+        List<String> nodes = RoundHarness.nodes(6);
+        stakeAll(nodes, 20, 30, 40, 50, 60, 70);
         RoleDraw d = h.joinAll(nodes);
+        assertEquals(2, d.proposers().size(), "ceil(0.25 * 6)");
         String late = d.proposers().get(1);
         h.contribute(d.proposers().get(0));
         h.passDeadline();
@@ -642,19 +645,24 @@ class RoundScenarioTest {
         h.commit(v.get(1), 1);
         h.advance(600_000 - 1);
         h.commit(v.get(2), 1);
-        h.advance(1);
+        assertEquals(Phase.PHASE_COMMIT, h.state().phase(), "v3 has not committed and the window is open");
+        // The deadline passes and no timer marks it: the late request itself brings the round up
+        // to date first, then is refused as DEADLINE_PASSED (the window has closed), not WRONG_PHASE.
+        h.clock.addAndGet(1);
+        Refusal tooLate = assertThrows(Refusal.class, () -> h.commit(v.get(3), 1));
+        assertEquals(RefusalReason.DEADLINE_PASSED, tooLate.reason(), tooLate.getMessage());
         assertEquals(Phase.PHASE_REVEAL, h.state().phase());
-        // A commit after the commit deadline: DEADLINE_PASSED (the window has closed), not WRONG_PHASE.
-        h.refused(RefusalReason.DEADLINE_PASSED, () -> h.commit(v.get(0), 1));
+        assertEquals(h.clock.get() + 600_000, h.state().deadline(), "the reveal window opened at the deadline");
         h.reveal(v.get(0));
         h.reveal(v.get(1));
         h.passDeadline();
         // A reveal after the reveal deadline: the round is over, so DEADLINE_PASSED too.
         assertEquals(1, h.round());
         h.refused(RefusalReason.DEADLINE_PASSED, () -> h.reveal(v.get(2)));
-        assertEquals(List.of(late + " NO_SHOW", v.get(2) + " NO_SHOW"), h.events(0, SLASHED).stream()
-                .map(e -> e.getSlashed().getNodeId() + " " + e.getSlashed().getReason()).toList(),
-                "a proposer that sent nothing and a voter that did not reveal are no-shows");
+        assertEquals(List.of(late + " NO_SHOW", v.get(2) + " NO_SHOW", v.get(3) + " NO_SHOW"),
+                h.events(0, SLASHED).stream().map(e -> e.getSlashed().getNodeId() + " "
+                        + e.getSlashed().getReason()).toList(),
+                "a proposer that sent nothing and voters that did not commit or reveal are no-shows");
         // Joining the round that is over, or one that has not opened: WRONG_PHASE.
         h.refused(RefusalReason.WRONG_PHASE, () -> h.engine().join(nodes.get(0), 0, h.nonce()));
         h.refused(RefusalReason.WRONG_PHASE, () -> h.engine().join(nodes.get(0), 2, h.nonce()));
