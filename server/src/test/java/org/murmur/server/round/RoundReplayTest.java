@@ -419,8 +419,10 @@ class RoundReplayTest {
             state.apply(LedgerEvents.decode(r), r.timeUnixMs(), r.prevHash());
         }
         LedgerRecord bad = tampered.get(seq);
+        StateView before = StateView.of(state);
         assertThrows(LedgerViolation.class, () -> state.apply(LedgerEvents.decode(bad), bad.timeUnixMs(),
                 bad.prevHash()));
+        assertEquals(before, StateView.of(state), "an event that breaks the rules leaves the state as it was");
     }
 
     private static String plusOne(String amount) {
