@@ -637,6 +637,10 @@ public final class TaskState {
         if (proposed.getSha256().size() != 32) {
             throw new LedgerViolation("CandidateProposed carries no 32-byte sha256");
         }
+        if (!proposed.getRule().equals(rules.ruleName())) {
+            throw new LedgerViolation("CandidateProposed names rule '" + proposed.getRule() + "' but task " + taskId
+                    + " aggregates with " + rules.ruleName());
+        }
         candidate = proposed;
         candidates.put(round, proposed.getSha256());
     }
@@ -673,13 +677,20 @@ public final class TaskState {
         withdrawn = withdrawn.add(amount);
     }
 
-    /** A failed aggregation ends the round in the aggregate phase; every other RoundFinished is derived. */
+    /**
+     * A failed aggregation ends the round in the aggregate phase (only its reason is free, every other
+     * field is what {@link #failed} writes); every other RoundFinished is derived.
+     */
     private void applyRoundFinished(LedgerEvent e, long time, byte[] head) {
-        boolean aggregationFailed = phase == Phase.PHASE_AGGREGATE && candidate == null && e.getRound() == round
+        boolean aggregationFailed = phase == Phase.PHASE_AGGREGATE && candidate == null
                 && e.getRoundFinished().getResult() == RoundResult.ROUND_RESULT_FAILED
-                && !e.getRoundFinished().getReason().isEmpty()
-                && e.getRoundFinished().getGlobalModelSha256().equals(globalModel);
+                && !e.getRoundFinished().getReason().isEmpty();
         if (aggregationFailed) {
+            LedgerEvent expected = failed(e.getRoundFinished().getReason());
+            if (!expected.equals(e)) {
+                throw new LedgerViolation("a failed aggregation ends round " + round + " with " + describe(expected)
+                        + ", but the ledger holds " + describe(e));
+            }
             finishRound(e.getRoundFinished());
         } else {
             applyDerived(e, time, head);
