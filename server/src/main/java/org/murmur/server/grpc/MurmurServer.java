@@ -35,6 +35,7 @@ import org.murmur.server.round.CandidateMaker;
 import org.murmur.server.round.KernelCandidateMaker;
 import org.murmur.server.round.RoundLog;
 import org.murmur.server.round.TaskRegistry;
+import org.murmur.server.store.DataDirectory;
 import org.murmur.server.store.ModelStore;
 import org.murmur.server.store.UpdateStore;
 
@@ -76,7 +77,8 @@ public final class MurmurServer implements AutoCloseable {
 
     /**
      * Starts the whole server on a Netty socket: the stores and every task of
-     * {@code config.dataDir()} (each ledger replayed; a corrupt one stops the start with its name),
+     * {@code config.dataDir()} (a directory that is not a Murmur data directory, or a corrupt
+     * ledger in it, stops the start with its name; each ledger is replayed),
      * the {@code config.backend()} aggregation backend, and every RPC of murmur.proto.
      */
     public static MurmurServer start(ServerConfig config, MeterRegistry meters) throws IOException {
@@ -91,6 +93,7 @@ public final class MurmurServer implements AutoCloseable {
                                      MeterRegistry meters) throws IOException {
         List<AutoCloseable> resources = new ArrayList<>();
         try {
+            DataDirectory.open(config.dataDir());
             UpdateStore updates = new UpdateStore(config.dataDir());
             ModelStore models = new ModelStore(config.dataDir());
             models.removeStaleTemporaries();
