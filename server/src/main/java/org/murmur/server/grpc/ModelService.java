@@ -12,9 +12,13 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.HexFormat;
+import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import org.murmur.proto.Wire;
 import org.murmur.proto.safetensors.SafetensorsException;
 import org.murmur.proto.safetensors.SafetensorsFile;
@@ -32,7 +36,11 @@ import org.murmur.server.store.ModelStore;
  * and each chunk wraps a slice of a read-only memory mapping of the file: no copy on the heap.
  * Chunks are sent only while the call is ready (the client's flow-control window has room); the
  * on-ready handler continues when it has room again, so a slow client holds at most a window's
- * worth of the model in the server's buffers. Thread-safe.
+ * worth of the model in the server's buffers. A client that reads nothing for the idle timeout
+ * ({@link ServerConfig#idleTimeout()}) is ended: the server closes the file, sends no more chunks
+ * and answers DEADLINE_EXCEEDED (STREAM_IDLE) after what is already queued, so a stalled download
+ * never holds the model open; the node resumes from its offset.
+ * Thread-safe.
  */
 public final class ModelService {
     private static final System.Logger LOG = System.getLogger(ModelService.class.getName());
@@ -42,11 +50,17 @@ public final class ModelService {
     private final ModelCatalog catalog;
     private final ModelStore store;
     private final GrpcMetrics metrics;
+    private final ScheduledExecutorService timer;
+    private final Duration idleTimeout;
 
-    public ModelService(ModelCatalog catalog, ModelStore store, GrpcMetrics metrics) {
+    /** @param timer runs the stall checks; owned by the caller */
+    public ModelService(ModelCatalog catalog, ModelStore store, GrpcMetrics metrics, ScheduledExecutorService timer,
+                        Duration idleTimeout) {
         this.catalog = Objects.requireNonNull(catalog, "catalog");
         this.store = Objects.requireNonNull(store, "store");
         this.metrics = Objects.requireNonNull(metrics, "metrics");
+        this.timer = Objects.requireNonNull(timer, "timer");
+        this.idleTimeout = Objects.requireNonNull(idleTimeout, "idleTimeout");
     }
 
     /** The PullModel handler: call from {@code MurmurImplBase#pullModel}. */
@@ -175,6 +189,8 @@ public final class ModelService {
                     done = true;
                     closeQuietly(channel);
                     call.onCompleted();
+                } else {
+                    watchForStall(position);
                 }
             } catch (IOException | RuntimeException e) {
                 done = true;
@@ -188,6 +204,28 @@ public final class ModelService {
         synchronized void cancelled() {
             done = true;
             closeQuietly(channel);
+        }
+
+        /** The client's window is full at {@code at}: cut it off if it is still there after the idle timeout. */
+        private void watchForStall(long at) {
+            try {
+                timer.schedule(() -> stalled(at), idleTimeout.toNanos(), TimeUnit.NANOSECONDS);
+            } catch (RejectedExecutionException e) {
+                // the server is shutting down and cancels every call itself
+            }
+        }
+
+        private synchronized void stalled(long at) {
+            if (done || position != at) {
+                return;
+            }
+            done = true;
+            closeQuietly(channel);
+            metrics.modelRefused(RefusalReason.STREAM_IDLE);
+            LOG.log(System.Logger.Level.INFO, Refusal.logSafe(context + " refused: STREAM_IDLE at offset " + at));
+            call.onError(new Refusal(RefusalReason.STREAM_IDLE, "the download read nothing for "
+                    + idleTimeout.toSeconds() + " s at offset " + at + "; resume it from the offset of the bytes"
+                    + " received").toStatusException());
         }
 
         /** A read-only view of [at, at + length), inside one window mapping (mappings outlive the channel). */

@@ -179,7 +179,7 @@ public final class MurmurServer implements AutoCloseable {
         try {
             UploadService uploads = new UploadService(config, updates, models, gate,
                     new NonceRegistry(config.nonceTtl(), config.noncesPerNode()), metrics, timer);
-            ModelService downloads = new ModelService(catalog, models, metrics);
+            ModelService downloads = new ModelService(catalog, models, metrics, timer, config.idleTimeout());
             Server server = builder
                     .maxInboundMessageSize(Wire.MAX_MESSAGE_BYTES)
                     .addService(ServerInterceptors.intercept(new MurmurService(uploads, downloads, rounds, watches),

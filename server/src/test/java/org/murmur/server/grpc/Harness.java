@@ -115,6 +115,10 @@ final class Harness implements AutoCloseable {
         return new Harness(dataDir, b -> { }, true);
     }
 
+    static Harness netty(Path dataDir, Consumer<ServerConfig.Builder> settings) throws IOException {
+        return new Harness(dataDir, settings, true);
+    }
+
     /**
      * Stops this in-process server at once (calls in progress are cancelled, as by a crash of the
      * connection) and starts a new one on the same data directory with the same nodes and rounds.
