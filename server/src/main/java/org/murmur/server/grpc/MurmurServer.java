@@ -49,6 +49,11 @@ import org.murmur.server.store.UpdateStore;
  */
 public final class MurmurServer implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(MurmurServer.class.getName());
+    /**
+     * Calls one connection may hold open at once: far above what a node needs, low enough that one
+     * connection cannot open streams (headerless ones included, until their idle timeout) without bound.
+     */
+    static final int MAX_CALLS_PER_CONNECTION = 256;
     /** Gauge tagged with the backend's name. */
     public static final String BACKEND_INFO = "murmur.backend.info";
     /** How long {@link #close()} waits for calls in progress before cancelling them. */
@@ -148,7 +153,8 @@ public final class MurmurServer implements AutoCloseable {
             credentials = builder.build();
         }
         return NettyServerBuilder.forPort(config.port(), credentials)
-                .flowControlWindow(config.flowControlWindowBytes());
+                .flowControlWindow(config.flowControlWindowBytes())
+                .maxConcurrentCallsPerConnection(MAX_CALLS_PER_CONNECTION);
     }
 
     /**
