@@ -17,6 +17,12 @@ public interface Backend extends AutoCloseable {
      */
     AggregationReport aggregate(RuleSpec rule, UpdateBatch batch, FloatVector out);
 
+    /**
+     * How each update of {@code batch} relates to {@code candidate} (usually their aggregate), whose
+     * length must be the batch's dimension: norms, cosine similarities and distances.
+     */
+    Screening screen(UpdateBatch batch, FloatVector candidate);
+
     /** Releases threads and device memory; the backend is unusable afterwards. */
     @Override
     void close();

@@ -4,6 +4,7 @@ import org.murmur.kernels.api.AggregationReport;
 import org.murmur.kernels.api.Backend;
 import org.murmur.kernels.api.FloatVector;
 import org.murmur.kernels.api.RuleSpec;
+import org.murmur.kernels.api.Screening;
 import org.murmur.kernels.api.UpdateBatch;
 
 /**
@@ -74,6 +75,11 @@ public final class CpuBackend implements Backend, AutoCloseable {
             return NormClipMean.run(engine, normClipMean, batch, out);
         }
         throw new AssertionError("unhandled rule " + rule);
+    }
+
+    @Override
+    public Screening screen(UpdateBatch batch, FloatVector candidate) {
+        return Screen.run(engine, batch, candidate);
     }
 
     @Override

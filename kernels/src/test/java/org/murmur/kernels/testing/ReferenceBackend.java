@@ -5,6 +5,7 @@ import org.murmur.kernels.api.AggregationReport;
 import org.murmur.kernels.api.Backend;
 import org.murmur.kernels.api.FloatVector;
 import org.murmur.kernels.api.RuleSpec;
+import org.murmur.kernels.api.Screening;
 import org.murmur.kernels.api.Update;
 import org.murmur.kernels.api.UpdateBatch;
 
@@ -40,6 +41,36 @@ public final class ReferenceBackend implements Backend {
         }
         out.put(0, values, 0, values.length);
         return new AggregationReport(e.selected(), e.krumScores(), e.iterations());
+    }
+
+    /** Norms, cosines and distances straight from their definitions, in float64. */
+    @Override
+    public Screening screen(UpdateBatch batch, FloatVector candidate) {
+        double[][] x = read(batch);
+        int d = x.length == 0 ? 0 : x[0].length;
+        float[] c = new float[d];
+        candidate.get(0, c, 0, d);
+        double[] norms = new double[x.length];
+        double[] cosines = new double[x.length];
+        double[] distances = new double[x.length];
+        double cc = 0;
+        for (int j = 0; j < d; j++) {
+            cc += (double) c[j] * c[j];
+        }
+        for (int i = 0; i < x.length; i++) {
+            double xx = 0;
+            double xc = 0;
+            double dd = 0;
+            for (int j = 0; j < d; j++) {
+                xx += x[i][j] * x[i][j];
+                xc += x[i][j] * c[j];
+                dd += (x[i][j] - c[j]) * (x[i][j] - c[j]);
+            }
+            norms[i] = Math.sqrt(xx);
+            cosines[i] = xx == 0 || cc == 0 ? 0 : xc / Math.sqrt(xx * cc);
+            distances[i] = Math.sqrt(dd);
+        }
+        return new Screening(norms, cosines, distances);
     }
 
     @Override

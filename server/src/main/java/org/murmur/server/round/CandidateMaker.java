@@ -17,8 +17,8 @@ public interface CandidateMaker {
      * The candidate of a round.
      *
      * @param sha256 the candidate's SHA-256, 32 bytes, under which the model store holds it
-     * @param scores the screening score of each update, in contribution order (empty when the rule
-     *               screens nothing)
+     * @param scores how each update relates to the candidate (norm, cosine, distance; the Krum
+     *               score for the Krum family), one per update in contribution order
      */
     record Candidate(ByteString sha256, List<UpdateScore> scores) {
         public Candidate {

@@ -14,6 +14,7 @@ import org.murmur.kernels.api.Backend;
 import org.murmur.kernels.api.FloatVector;
 import org.murmur.kernels.api.InvalidInputException;
 import org.murmur.kernels.api.RuleSpec;
+import org.murmur.kernels.api.Screening;
 import org.murmur.kernels.api.Update;
 import org.murmur.kernels.api.UpdateBatch;
 import org.murmur.proto.ledger.v1.Contributed;
@@ -28,8 +29,9 @@ import org.murmur.server.store.UpdateStore;
 /**
  * Makes a round's candidate on a kernels {@link Backend}, straight from the update store's files
  * (memory-mapped, never read whole onto the heap): the task's rule over the contributions in
- * admission order, the result written in the model schema's dtypes into the model store. Krum-family
- * rules report each update's Krum score and whether it was selected. Deterministic: the same
+ * admission order, the result written in the model schema's dtypes into the model store. Every
+ * update is then screened against the candidate (norm, cosine similarity, distance), and the
+ * Krum-family rules add each update's Krum score and whether it was selected. Deterministic: the same
  * contributions give the same candidate bytes, so a restart that aggregates again proposes the
  * same hash. Thread-safe (one aggregation at a time is the caller's choice).
  */
@@ -85,7 +87,8 @@ public final class KernelCandidateMaker implements CandidateMaker {
             throw new RoundFailedException("the candidate of round " + round + " does not fit the model's dtypes: "
                     + e.getMessage(), e);
         }
-        return new Candidate(ByteString.copyFrom(HEX.parseHex(hex)), scores(contributions, report));
+        Screening screening = backend.screen(batch, result);
+        return new Candidate(ByteString.copyFrom(HEX.parseHex(hex)), scores(contributions, report, screening));
     }
 
     private RuleSpec kernelRule(org.murmur.proto.v1.RuleSpec rule, double[] samples, ByteString previousGlobal)
@@ -110,19 +113,20 @@ public final class KernelCandidateMaker implements CandidateMaker {
         };
     }
 
-    private static List<UpdateScore> scores(List<Contributed> contributions, AggregationReport report) {
+    private static List<UpdateScore> scores(List<Contributed> contributions, AggregationReport report,
+                                            Screening screening) {
         double[] krum = report.krumScores();
-        if (krum.length == 0) {
-            return List.of();
-        }
+        boolean selectsSome = report.selected().length > 0;
         boolean[] selected = new boolean[contributions.size()];
         for (int index : report.selected()) {
             selected[index] = true;
         }
         List<UpdateScore> scores = new ArrayList<>(contributions.size());
         for (int i = 0; i < contributions.size(); i++) {
-            scores.add(UpdateScore.newBuilder().setNodeId(contributions.get(i).getNodeId()).setScore(krum[i])
-                    .setSelected(selected[i]).build());
+            scores.add(UpdateScore.newBuilder().setNodeId(contributions.get(i).getNodeId())
+                    .setScore(krum.length == 0 ? 0 : krum[i]).setSelected(!selectsSome || selected[i])
+                    .setNorm(screening.norms()[i]).setCosine(screening.cosines()[i])
+                    .setDistance(screening.distances()[i]).build());
         }
         return scores;
     }
