@@ -23,6 +23,15 @@ public interface Backend extends AutoCloseable {
      */
     Screening screen(UpdateBatch batch, FloatVector candidate);
 
+    /**
+     * One dense layer over a batch of rows: {@code y[r][o] = act(b[o] + sum_i w[o][i] * x[r][i])}
+     * for every row r and output o, with {@code w} row-major [out][in], {@code x} row-major
+     * [rows][in], {@code y} row-major [rows][out], and act ReLU when {@code relu}, else identity.
+     * Products are summed in float64 (a classifier's logits do not depend on the summation order
+     * beyond the last bits). The building block of server-side evaluation.
+     */
+    void denseLayer(float[] w, float[] b, int out, int in, float[] x, int rows, float[] y, boolean relu);
+
     /** Releases threads and device memory; the backend is unusable afterwards. */
     @Override
     void close();

@@ -83,6 +83,11 @@ public final class CpuBackend implements Backend, AutoCloseable {
     }
 
     @Override
+    public void denseLayer(float[] w, float[] b, int out, int in, float[] x, int rows, float[] y, boolean relu) {
+        DenseLayer.run(w, b, out, in, x, rows, y, relu);
+    }
+
+    @Override
     public void close() {
         engine.close();
     }

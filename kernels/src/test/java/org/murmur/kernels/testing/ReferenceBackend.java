@@ -74,6 +74,19 @@ public final class ReferenceBackend implements Backend {
     }
 
     @Override
+    public void denseLayer(float[] w, float[] b, int out, int in, float[] x, int rows, float[] y, boolean relu) {
+        for (int r = 0; r < rows; r++) {
+            for (int o = 0; o < out; o++) {
+                double sum = b[o];
+                for (int i = 0; i < in; i++) {
+                    sum += (double) w[o * in + i] * x[r * in + i];
+                }
+                y[r * out + o] = relu ? (float) Math.max(0, sum) : (float) sum;
+            }
+        }
+    }
+
+    @Override
     public void close() {
     }
 

@@ -1,15 +1,18 @@
 package org.murmur.server.economics;
 
+import org.murmur.server.model.DenseClassifierShape;
 import org.murmur.server.model.ModelSchema;
 import com.google.protobuf.ByteString;
 import java.math.BigInteger;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalDouble;
 import java.util.Set;
 import org.murmur.proto.v1.Economics;
 import org.murmur.proto.v1.MetricDirection;
 import org.murmur.proto.v1.RuleSpec;
 import org.murmur.proto.v1.TaskParams;
+import org.murmur.server.model.DenseClassifierShape;
 import org.murmur.server.model.ModelSchema;
 
 /**
@@ -35,7 +38,8 @@ public record TaskRules(
         int minVotes,
         ModelSchema schema,
         ByteString initialModelSha256,
-        OptionalDouble baselineMetric) {
+        OptionalDouble baselineMetric,
+        Optional<ByteString> validationSet) {
 
     public static final int DEFAULT_TOTAL_ROUNDS = 10;
     public static final int DEFAULT_ROUND_SECONDS = 600;
@@ -126,9 +130,23 @@ public record TaskRules(
             }
             baseline = OptionalDouble.of(p.getBaselineMetric());
         }
+        Optional<ByteString> validationSet = Optional.empty();
+        if (!p.getValidationSetSha256().isEmpty()) {
+            if (p.getValidationSetSha256().size() != 32) {
+                throw new InvalidParameterException("validation_set_sha256 must be the 32-byte SHA-256 of the"
+                        + " validation set's file, got " + p.getValidationSetSha256().size() + " bytes");
+            }
+            Optional<String> notClassifier = DenseClassifierShape.of(schema).shape().isPresent() ? Optional.empty()
+                    : Optional.of(DenseClassifierShape.of(schema).whyNot());
+            if (notClassifier.isPresent()) {
+                throw new InvalidParameterException("validation_set_sha256 asks for server-side evaluation, which"
+                        + " needs a dense classifier model (fc1.weight, fc1.bias, ...), but " + notClassifier.get());
+            }
+            validationSet = Optional.of(p.getValidationSetSha256());
+        }
         return new TaskRules(totalRounds, roundSeconds, minParticipants, maxParticipants, minStake, rewardPool,
                 proposerFraction, committeeSize, weighted, rule, economics, slashFraction, penalty, higherIsBetter,
-                minVotes, schema, p.getInitialModelSha256(), baseline);
+                minVotes, schema, p.getInitialModelSha256(), baseline, validationSet);
     }
 
     /** The complete parameters: every field set, so a reader needs no knowledge of the defaults. */
@@ -153,6 +171,7 @@ public record TaskRules(
                 .addAllModelSchema(schema.toProto())
                 .setInitialModelSha256(initialModelSha256);
         baselineMetric.ifPresent(b::setBaselineMetric);
+        validationSet.ifPresent(b::setValidationSetSha256);
         return b.build();
     }
 

@@ -68,10 +68,16 @@ public final class RoundWatchService {
             case ROLES_DRAWN -> out.setRolesDrawn(RolesDrawn.newBuilder().setSeed(e.getRolesDrawn().getSeed())
                     .addAllProposers(e.getRolesDrawn().getProposersList())
                     .addAllVoters(e.getRolesDrawn().getVotersList()));
-            case CANDIDATE_PROPOSED -> out.setCandidateProposed(CandidateProposed.newBuilder()
-                    .setSha256(e.getCandidateProposed().getSha256()).setRule(e.getCandidateProposed().getRule())
-                    .setUpdates(e.getCandidateProposed().getContributorsCount())
-                    .addAllScores(e.getCandidateProposed().getScoresList()));
+            case CANDIDATE_PROPOSED -> {
+                CandidateProposed.Builder candidate = CandidateProposed.newBuilder()
+                        .setSha256(e.getCandidateProposed().getSha256()).setRule(e.getCandidateProposed().getRule())
+                        .setUpdates(e.getCandidateProposed().getContributorsCount())
+                        .addAllScores(e.getCandidateProposed().getScoresList());
+                if (e.getCandidateProposed().hasServerMetric()) {
+                    candidate.setServerMetric(e.getCandidateProposed().getServerMetric());
+                }
+                out.setCandidateProposed(candidate);
+            }
             case ROUND_FINISHED -> out.setRoundFinished(RoundFinished.newBuilder()
                     .setResult(e.getRoundFinished().getResult()).setTally(e.getRoundFinished().getTally())
                     .setVotesRevealed(e.getRoundFinished().getVotesRevealed())

@@ -40,6 +40,7 @@ public final class RoundMetrics implements MeterBinder, TaskEngine.Listener {
     public static final String VOTES = "murmur.votes";
     public static final String VOTE_SUPPORT = "murmur.rounds.vote.support";
     public static final String CANDIDATE_METRIC = "murmur.rounds.candidate.metric";
+    public static final String SERVER_METRIC = "murmur.rounds.candidate.server.metric";
     public static final String UPDATES_CONTRIBUTED = "murmur.rounds.contributions";
     public static final String STAKED = "murmur.economics.staked.tokens";
     public static final String POOL = "murmur.economics.pool.tokens";
@@ -71,6 +72,7 @@ public final class RoundMetrics implements MeterBinder, TaskEngine.Listener {
     private Counter withdrawn;
     private DistributionSummary support;
     private DistributionSummary candidateMetric;
+    private DistributionSummary serverMetric;
     private Timer roundDuration;
     private Timer append;
 
@@ -106,6 +108,9 @@ public final class RoundMetrics implements MeterBinder, TaskEngine.Listener {
                 .serviceLevelObjectives(0.25, 0.5, 0.75, 1).register(meters);
         candidateMetric = DistributionSummary.builder(CANDIDATE_METRIC)
                 .description("Metric the voters measured on each candidate (mean of a round's revealed votes)")
+                .register(meters);
+        serverMetric = DistributionSummary.builder(SERVER_METRIC)
+                .description("Accuracy of each candidate on its task's validation set, scored by the server")
                 .register(meters);
         roundDuration = Timer.builder(ROUND_DURATION).description("Time from a round's join phase to its result")
                 .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(10))
@@ -146,6 +151,11 @@ public final class RoundMetrics implements MeterBinder, TaskEngine.Listener {
             }
             case STAKED -> deposited.increment(tokens(new BigInteger(event.getStaked().getAmount())));
             case CONTRIBUTED -> contributions.increment();
+            case CANDIDATE_PROPOSED -> {
+                if (event.getCandidateProposed().hasServerMetric()) {
+                    serverMetric.record(event.getCandidateProposed().getServerMetric());
+                }
+            }
             case VOTE_COMMITTED -> committed.increment();
             case VOTE_REVEALED -> revealed.increment();
             case ROUND_FINISHED -> roundFinished(record, event, round);

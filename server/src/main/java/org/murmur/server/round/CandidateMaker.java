@@ -2,6 +2,7 @@ package org.murmur.server.round;
 
 import com.google.protobuf.ByteString;
 import java.util.List;
+import java.util.OptionalDouble;
 import org.murmur.proto.ledger.v1.Contributed;
 import org.murmur.proto.v1.UpdateScore;
 import org.murmur.server.economics.TaskRules;
@@ -19,8 +20,9 @@ public interface CandidateMaker {
      * @param sha256 the candidate's SHA-256, 32 bytes, under which the model store holds it
      * @param scores how each update relates to the candidate (norm, cosine, distance; the Krum
      *               score for the Krum family), one per update in contribution order
+     * @param serverMetric the candidate's accuracy on the task's validation set; empty without one
      */
-    record Candidate(ByteString sha256, List<UpdateScore> scores) {
+    record Candidate(ByteString sha256, List<UpdateScore> scores, OptionalDouble serverMetric) {
         public Candidate {
             scores = List.copyOf(scores);
         }

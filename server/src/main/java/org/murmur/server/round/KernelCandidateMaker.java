@@ -9,6 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.OptionalDouble;
 import org.murmur.kernels.api.AggregationReport;
 import org.murmur.kernels.api.Backend;
 import org.murmur.kernels.api.FloatVector;
@@ -20,6 +21,7 @@ import org.murmur.kernels.api.UpdateBatch;
 import org.murmur.proto.ledger.v1.Contributed;
 import org.murmur.proto.v1.UpdateScore;
 import org.murmur.server.economics.TaskRules;
+import org.murmur.server.model.DenseClassifierShape;
 import org.murmur.server.model.ModelFiles;
 import org.murmur.server.model.UpdateFiles;
 import org.murmur.server.store.ModelStore;
@@ -31,7 +33,8 @@ import org.murmur.server.store.UpdateStore;
  * (memory-mapped, never read whole onto the heap): the task's rule over the contributions in
  * admission order, the result written in the model schema's dtypes into the model store. Every
  * update is then screened against the candidate (norm, cosine similarity, distance), and the
- * Krum-family rules add each update's Krum score and whether it was selected. Deterministic: the same
+ * Krum-family rules add each update's Krum score and whether it was selected. A task with a
+ * validation set has the candidate scored on it ({@link CandidateEvaluator}). Deterministic: the same
  * contributions give the same candidate bytes, so a restart that aggregates again proposes the
  * same hash. Thread-safe (one aggregation at a time is the caller's choice).
  */
@@ -88,7 +91,17 @@ public final class KernelCandidateMaker implements CandidateMaker {
                     + e.getMessage(), e);
         }
         Screening screening = backend.screen(batch, result);
-        return new Candidate(ByteString.copyFrom(HEX.parseHex(hex)), scores(contributions, report, screening));
+        OptionalDouble serverMetric = OptionalDouble.empty();
+        if (rules.validationSet().isPresent()) {
+            String validation = HEX.formatHex(rules.validationSet().get().toByteArray());
+            Path validationFile = models.find(validation).orElseThrow(() -> new IOException("the validation set "
+                    + validation + " is missing from the model store " + models.root()));
+            Path candidateFile = models.find(hex).orElseThrow();
+            serverMetric = OptionalDouble.of(CandidateEvaluator.accuracy(backend,
+                    DenseClassifierShape.of(rules.schema()).shape().orElseThrow(), candidateFile, validationFile));
+        }
+        return new Candidate(ByteString.copyFrom(HEX.parseHex(hex)), scores(contributions, report, screening),
+                serverMetric);
     }
 
     private RuleSpec kernelRule(org.murmur.proto.v1.RuleSpec rule, double[] samples, ByteString previousGlobal)

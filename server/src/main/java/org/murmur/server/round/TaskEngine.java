@@ -343,6 +343,7 @@ public final class TaskEngine implements AutoCloseable {
             CandidateMaker.Candidate candidate = candidates.make(taskId, round, rules, contributions, previousGlobal);
             CandidateProposed.Builder proposed = CandidateProposed.newBuilder().setSha256(candidate.sha256())
                     .setRule(rules.ruleName()).addAllScores(candidate.scores());
+            candidate.serverMetric().ifPresent(proposed::setServerMetric);
             contributions.forEach(c -> proposed.addContributors(c.getNodeId()));
             outcome = event(round).setCandidateProposed(proposed).build();
         } catch (CandidateMaker.RoundFailedException e) {

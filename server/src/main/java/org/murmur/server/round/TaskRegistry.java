@@ -28,6 +28,7 @@ import org.murmur.proto.ledger.v1.LedgerEvent;
 import org.murmur.proto.ledger.v1.TaskCreated;
 import org.murmur.proto.safetensors.SafetensorsException;
 import org.murmur.proto.safetensors.SafetensorsFile;
+import org.murmur.proto.safetensors.TensorEntry;
 import org.murmur.proto.v1.RefusalReason;
 import org.murmur.proto.v1.TaskParams;
 import org.murmur.server.economics.InvalidParameterException;
@@ -38,6 +39,7 @@ import org.murmur.server.grpc.Refusal;
 import org.murmur.server.grpc.RoundGate;
 import org.murmur.server.grpc.UploadVerdict;
 import org.murmur.server.ledger.LedgerRecord;
+import org.murmur.server.model.DenseClassifierShape;
 import org.murmur.server.model.ModelSchema;
 import org.murmur.server.store.Durable;
 import org.murmur.server.store.ModelStore;
@@ -140,6 +142,7 @@ public final class TaskRegistry implements RoundGate, ModelCatalog, AutoCloseabl
             throw new Refusal(RefusalReason.TASK_EXISTS, "task " + taskId + " already exists: choose another id");
         }
         checkInitialModel(rules);
+        checkValidationSet(rules);
         TaskCreated created = TaskCreated.newBuilder().setParams(rules.toProto()).setCreatorId(creator.toString())
                 .setCreatorPublicKey(ByteString.copyFrom(Ed25519.rawPublicKey(creatorKey))).setNonce(nonce).build();
         // The task appears under its id only once its first event is durable: a crash before that
@@ -165,6 +168,30 @@ public final class TaskRegistry implements RoundGate, ModelCatalog, AutoCloseabl
             for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
                 Files.delete(path);
             }
+        }
+    }
+
+    private void checkValidationSet(TaskRules rules) throws Refusal {
+        if (rules.validationSet().isEmpty()) {
+            return;
+        }
+        String hex = HEX.formatHex(rules.validationSet().get().toByteArray());
+        Path file = models.find(hex).orElseThrow(() -> new Refusal(RefusalReason.UNKNOWN_MODEL,
+                "the validation set " + hex + " is not in the server's model store: upload it with PutModel first"));
+        int inputs = DenseClassifierShape.of(rules.schema()).shape().orElseThrow().inputs();
+        try (SafetensorsFile set = SafetensorsFile.open(file)) {
+            List<TensorEntry> tensors = set.tensors();
+            TensorEntry x = tensors.stream().filter(t -> t.name().equals("x")).findFirst().orElse(null);
+            TensorEntry y = tensors.stream().filter(t -> t.name().equals("y")).findFirst().orElse(null);
+            boolean fits = tensors.size() == 2 && x != null && y != null && x.shape().length == 2
+                    && x.shape()[1] == inputs && y.shape().length == 1 && y.shape()[0] == x.shape()[0];
+            if (!fits) {
+                throw new Refusal(RefusalReason.INVALID_FILE, "the validation set " + hex + " must hold exactly"
+                        + " \"x\" [N, " + inputs + "] and \"y\" [N] (class indices)");
+            }
+        } catch (SafetensorsException e) {
+            throw new Refusal(RefusalReason.INVALID_FILE, "the validation set " + hex + " is not a valid safetensors"
+                    + " file: " + e.getMessage());
         }
     }
 

@@ -19,6 +19,7 @@ import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.OptionalDouble;
 import java.util.concurrent.Executor;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -107,7 +108,7 @@ class LedgerCommandTest {
             ScheduledExecutorService timers = Executors.newSingleThreadScheduledExecutor();
             Executor direct = Runnable::run;
             CandidateMaker maker = (taskId, round, rules, contributions, previous) ->
-                    new CandidateMaker.Candidate(CANDIDATE, List.of());
+                    new CandidateMaker.Candidate(CANDIDATE, List.of(), OptionalDouble.empty());
             try {
                 engine = TaskEngine.create(ledger, TASK, created, clock::get, timers, direct, maker);
                 for (String node : nodes) {

@@ -2,6 +2,7 @@ package org.murmur.server.round;
 
 import com.google.protobuf.ByteString;
 import java.util.List;
+import java.util.OptionalDouble;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.LongPredicate;
 import org.murmur.proto.ledger.v1.Contributed;
@@ -37,6 +38,6 @@ final class FakeCandidates implements CandidateMaker {
         if (failing.test(round)) {
             throw new RoundFailedException("krum needs more updates than " + contributors.size(), null);
         }
-        return new Candidate(candidateOf(taskId, round, contributors), List.of());
+        return new Candidate(candidateOf(taskId, round, contributors), List.of(), OptionalDouble.empty());
     }
 }
