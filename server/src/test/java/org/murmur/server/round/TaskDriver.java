@@ -48,14 +48,14 @@ import org.murmur.server.grpc.ServerConfig;
  * chooses what each node proposes and votes, so a test can plant a poisoner or a liar. Not
  * thread-safe: one test drives it.
  */
-final class TaskDriver implements AutoCloseable {
-    static final int DIM = 256;
+public final class TaskDriver implements AutoCloseable {
+    public static final int DIM = 256;
     private static final List<TensorHeader> SCHEMA =
             List.of(new TensorHeader("w", TensorDtype.F32, new long[] {DIM}));
     private static final long PHASE_WAIT_NANOS = 30_000_000_000L;
 
     /** What each node does when drawn; the defaults are an honest node's. */
-    interface Behaviour {
+    public interface Behaviour {
         /** The update node {@code node} pushes in {@code round}: half-way from the global model to the truth. */
         default float[] update(int node, long round, float[] global, float[] truth) {
             float[] update = new float[DIM];
@@ -71,12 +71,12 @@ final class TaskDriver implements AutoCloseable {
         }
     }
 
-    static final Behaviour HONEST = new Behaviour() {
+    public static final Behaviour HONEST = new Behaviour() {
     };
 
     /** One round as it was played: each node's role (by index) and the result. */
-    record Round(long round, Map<Integer, Role> roles, RoundResult result) {
-        boolean proposed(int node) {
+    public record Round(long round, Map<Integer, Role> roles, RoundResult result) {
+        public boolean proposed(int node) {
             return roles.get(node) == Role.ROLE_PROPOSER;
         }
     }
@@ -108,14 +108,14 @@ final class TaskDriver implements AutoCloseable {
      * Starts a whole server (CPU backend, any free port) on {@code dir/data} with meters in
      * {@code meters}, and {@code nodeCount} nodes with fresh keys; files the nodes write go to {@code dir}.
      */
-    static TaskDriver start(Path dir, int nodeCount, MeterRegistry meters) throws IOException {
+    public static TaskDriver start(Path dir, int nodeCount, MeterRegistry meters) throws IOException {
         TaskDriver driver = new TaskDriver(dir, nodeCount);
         driver.connect(meters);
         return driver;
     }
 
     /** Stops the server and starts it again on the same data directory, with meters in {@code meters}. */
-    void restart(MeterRegistry meters) throws IOException {
+    public void restart(MeterRegistry meters) throws IOException {
         disconnect();
         events.clear();
         connect(meters);
@@ -141,32 +141,32 @@ final class TaskDriver implements AutoCloseable {
         }
     }
 
-    MurmurServer server() {
+    public MurmurServer server() {
         return server;
     }
 
-    Path dataDir() {
+    public Path dataDir() {
         return config.dataDir();
     }
 
-    MurmurClient transfers() {
+    public MurmurClient transfers() {
         return transfers;
     }
 
     /** The admin's client: creates tasks. */
-    RoundClient creator() {
+    public RoundClient creator() {
         return new RoundClient(channel, admin);
     }
 
-    RoundClient client(int node) {
+    public RoundClient client(int node) {
         return clients.get(node);
     }
 
-    List<RoundClient> clients() {
+    public List<RoundClient> clients() {
         return List.copyOf(clients);
     }
 
-    NodeKeys keys(int node) {
+    public NodeKeys keys(int node) {
         return nodes.get(node);
     }
 
@@ -174,7 +174,7 @@ final class TaskDriver implements AutoCloseable {
      * Task parameters for {@code totalRounds} rounds over this driver's model: its schema, and an
      * initial model of zeros uploaded by the admin with PutModel.
      */
-    TaskParams.Builder params(int totalRounds) throws Exception {
+    public TaskParams.Builder params(int totalRounds) throws Exception {
         Path initial = writeModel("initial.safetensors", new float[DIM]);
         transfers.putModel(admin, initial);
         return TaskParams.newBuilder().setTotalRounds(totalRounds)
@@ -187,7 +187,7 @@ final class TaskDriver implements AutoCloseable {
      * the update {@code behaviour} gives them, voters pull the candidate, measure it against the
      * truth (metric: minus the distance) and commit and reveal the score {@code behaviour} gives them.
      */
-    Round play(String task, long round, Behaviour behaviour) throws Exception {
+    public Round play(String task, long round, Behaviour behaviour) throws Exception {
         Iterator<RoundEvent> watch = events.computeIfAbsent(task, t -> creator().watch(t, OptionalLong.of(0)));
         RoundClient creator = creator();
         for (RoundClient client : clients) {
@@ -230,7 +230,7 @@ final class TaskDriver implements AutoCloseable {
     }
 
     /** Writes {@code values} as this driver's one-tensor model to {@code name} in its directory. */
-    Path writeModel(String name, float[] values) throws IOException {
+    public Path writeModel(String name, float[] values) throws IOException {
         Path file = dir.resolve(name);
         SafetensorsWriter.write(file, Map.of(), SCHEMA, (tensor, out) -> {
             ByteBuffer bytes = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
@@ -284,7 +284,7 @@ final class TaskDriver implements AutoCloseable {
         return Math.sqrt(sum);
     }
 
-    static byte[] sha256(Path file) throws IOException {
+    public static byte[] sha256(Path file) throws IOException {
         try {
             return MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file));
         } catch (NoSuchAlgorithmException e) {
@@ -293,7 +293,7 @@ final class TaskDriver implements AutoCloseable {
     }
 
     /** Stakes {@code amount} for every node on {@code task}; returns each node's stake after. */
-    List<BigInteger> stakeAll(String task, BigInteger amount) throws Exception {
+    public List<BigInteger> stakeAll(String task, BigInteger amount) throws Exception {
         List<BigInteger> stakes = new ArrayList<>();
         for (RoundClient client : clients) {
             stakes.add(client.stake(task, amount));
