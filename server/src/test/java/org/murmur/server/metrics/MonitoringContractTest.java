@@ -128,9 +128,11 @@ class MonitoringContractTest {
             awaitScrapes(1);
         }
         runTask();
-        System.gc(); // so that the GC pause meters exist whatever the task allocated
+        awaitGcPauseMeter();
         if (problem == null) {
-            awaitScrapes(scrapes() + 2);
+            // Two samples of every series the task made, for rate(): three more scrapes, as the first
+            // may have read the endpoint before the task's last meters existed.
+            awaitScrapes(scrapes() + 3);
         }
         scrape = get(URI.create("http://127.0.0.1:" + endpoint.port() + "/metrics"));
         exported = scrape.lines().filter(line -> !line.isBlank() && !line.startsWith("#"))
@@ -158,6 +160,21 @@ class MonitoringContractTest {
                 () -> driver.transfers().pullModel(PullRequest.candidate(TASK, 7), dir.resolve("none.safetensors")));
         for (RoundClient client : driver.clients()) {
             client.withdraw(TASK);
+        }
+    }
+
+    /**
+     * Collects garbage, so that the GC pause meters exist whatever the task allocated, and waits
+     * for them: they appear when the JVM's notification of the collection arrives, a little later.
+     */
+    private void awaitGcPauseMeter() throws InterruptedException {
+        System.gc();
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (meters.find("jvm.gc.pause").timers().isEmpty()) {
+            if (System.nanoTime() > deadline) {
+                fail("no jvm.gc.pause meter " + WAIT + " after System.gc()");
+            }
+            Thread.sleep(20);
         }
     }
 
