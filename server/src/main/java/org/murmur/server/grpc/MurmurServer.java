@@ -5,6 +5,7 @@ import io.grpc.Server;
 import io.grpc.ServerBuilder;
 import io.grpc.ServerCredentials;
 import io.grpc.ServerInterceptors;
+import io.grpc.Status;
 import io.grpc.TlsServerCredentials;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.micrometer.core.instrument.Gauge;
@@ -25,6 +26,7 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.LongSupplier;
+import java.util.function.UnaryOperator;
 import org.murmur.kernels.Backends;
 import org.murmur.kernels.api.Backend;
 import org.murmur.proto.Wire;
@@ -189,7 +191,7 @@ public final class MurmurServer implements AutoCloseable {
             Server server = builder
                     .maxInboundMessageSize(Wire.MAX_MESSAGE_BYTES)
                     .addService(ServerInterceptors.intercept(new MurmurService(uploads, downloads, rounds, watches),
-                            new MetricCollectingServerInterceptor(metrics.registry())))
+                            rpcMetrics(metrics.registry())))
                     .build()
                     .start();
             return new MurmurServer(server, timer, updates, models, metrics, tasks, resources);
@@ -197,6 +199,18 @@ public final class MurmurServer implements AutoCloseable {
             timer.shutdownNow();
             throw e;
         }
+    }
+
+    /**
+     * Micrometer's gRPC meters (requests, responses, and processing time by method and status
+     * code), the processing time as a histogram from 1 ms to 10 minutes so that dashboards can
+     * show latency percentiles by method.
+     */
+    private static MetricCollectingServerInterceptor rpcMetrics(MeterRegistry meters) {
+        return new MetricCollectingServerInterceptor(meters, UnaryOperator.identity(),
+                timer -> timer.publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1))
+                        .maximumExpectedValue(Duration.ofMinutes(10)),
+                Status.Code.OK);
     }
 
     private static ScheduledThreadPoolExecutor daemonScheduler(String name) {

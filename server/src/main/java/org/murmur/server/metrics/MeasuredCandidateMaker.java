@@ -14,7 +14,9 @@ import org.murmur.server.round.CandidateMaker;
 /**
  * A {@link CandidateMaker} that measures the one it wraps: aggregation time by rule and backend
  * (a histogram), bytes of updates aggregated, and aggregations that failed by outcome (the rule
- * refused the round's updates, or an error to be retried). Thread-safe.
+ * refused the round's updates, or an error to be retried). A rule's failure counters exist, at zero,
+ * from its first aggregation on, so that a rate or an alert over them sees the first failure.
+ * Thread-safe.
  */
 public final class MeasuredCandidateMaker implements CandidateMaker {
     public static final String DURATION = "murmur.aggregation.duration";
@@ -36,6 +38,8 @@ public final class MeasuredCandidateMaker implements CandidateMaker {
     public Candidate make(String taskId, long round, TaskRules rules, List<Contributed> contributions,
                           ByteString previousGlobal) throws Exception {
         String rule = rules.ruleName();
+        Counter refused = failure(rule, "refused");
+        Counter error = failure(rule, "error");
         long started = System.nanoTime();
         try {
             Candidate candidate = inner.make(taskId, round, rules, contributions, previousGlobal);
@@ -50,10 +54,10 @@ public final class MeasuredCandidateMaker implements CandidateMaker {
                     .description("Updates aggregated").register(meters).increment(contributions.size());
             return candidate;
         } catch (RoundFailedException e) {
-            failure(rule, "refused").increment();
+            refused.increment();
             throw e;
         } catch (Exception e) {
-            failure(rule, "error").increment();
+            error.increment();
             throw e;
         }
     }

@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import org.murmur.proto.ledger.v1.LedgerEvent;
+import org.murmur.proto.ledger.v1.SettlementReason;
 import org.murmur.proto.v1.Phase;
 import org.murmur.proto.v1.RoundResult;
 import org.murmur.server.economics.Tokens;
@@ -26,7 +27,8 @@ import org.murmur.server.round.TaskState;
 
 /**
  * Rounds, economics and the ledger as meters: counters fed by every ledger event once it is durable
- * (rounds finished by result, votes, rewards and slashes in tokens, removals, events by type),
+ * (rounds finished by result, votes, rewards and slashes in tokens by reason, removals, events by
+ * type; every result and settlement reason at zero from the start),
  * the ledger's append latency, and gauges read from the tasks at scrape time (tasks by state and
  * phase, tokens staked, in pools, unclaimed). Token amounts are reported in whole tokens (a double:
  * precise to far below one token for any realistic supply). Tags have few values: result, phase,
@@ -60,13 +62,13 @@ public final class RoundMetrics implements MeterBinder, TaskEngine.Listener {
     private MeterRegistry registry;
     private final Map<RoundResult, Counter> finished = new EnumMap<>(RoundResult.class);
     private final Map<String, Counter> events = new ConcurrentHashMap<>();
+    private final Map<String, Counter> rewardedByReason = new ConcurrentHashMap<>();
     private final Map<String, Counter> slashedByReason = new ConcurrentHashMap<>();
     private final Map<String, Counter> slashesByReason = new ConcurrentHashMap<>();
     private final Map<String, Long> roundStarted = new ConcurrentHashMap<>();
     private Counter committed;
     private Counter revealed;
     private Counter contributions;
-    private Counter rewarded;
     private Counter deposited;
     private Counter removed;
     private Counter withdrawn;
@@ -94,8 +96,15 @@ public final class RoundMetrics implements MeterBinder, TaskEngine.Listener {
                 .register(meters);
         contributions = Counter.builder(UPDATES_CONTRIBUTED).description("Updates admitted to rounds")
                 .register(meters);
-        rewarded = Counter.builder(REWARDED).baseUnit("tokens").description("Tokens paid as rewards")
-                .register(meters);
+        for (SettlementReason reason : new SettlementReason[] {SettlementReason.ACCEPTED_PROPOSER,
+                SettlementReason.AGREEING_VOTER, SettlementReason.SLASH_SHARE}) {
+            rewarded(reason);
+        }
+        for (SettlementReason reason : new SettlementReason[] {SettlementReason.REJECTED_PROPOSER,
+                SettlementReason.DISAGREEING_VOTER, SettlementReason.NO_SHOW}) {
+            slashed(reason);
+            slashes(reason);
+        }
         deposited = Counter.builder(DEPOSITED).baseUnit("tokens").description("Tokens staked by deposits")
                 .register(meters);
         removed = Counter.builder(REMOVED).description("Nodes removed from tasks: their stake fell below min_stake")
@@ -159,20 +168,34 @@ public final class RoundMetrics implements MeterBinder, TaskEngine.Listener {
             case VOTE_COMMITTED -> committed.increment();
             case VOTE_REVEALED -> revealed.increment();
             case ROUND_FINISHED -> roundFinished(record, event, round);
-            case REWARDED -> rewarded.increment(tokens(new BigInteger(event.getRewarded().getAmount())));
+            case REWARDED -> rewarded(event.getRewarded().getReason())
+                    .increment(tokens(new BigInteger(event.getRewarded().getAmount())));
             case SLASHED -> {
-                String reason = name(event.getSlashed().getReason().name(), "");
-                slashedByReason.computeIfAbsent(reason, r -> Counter.builder(SLASHED).tag("reason", r)
-                        .baseUnit("tokens").description("Tokens slashed, by reason").register(registry))
+                slashed(event.getSlashed().getReason())
                         .increment(tokens(new BigInteger(event.getSlashed().getAmount())));
-                slashesByReason.computeIfAbsent(reason, r -> Counter.builder(SLASHES).tag("reason", r)
-                        .description("Slashes, by reason").register(registry)).increment();
+                slashes(event.getSlashed().getReason()).increment();
             }
             case REMOVED -> removed.increment();
             case WITHDRAWN -> withdrawn.increment(tokens(new BigInteger(event.getWithdrawn().getAmount())));
             default -> {
             }
         }
+    }
+
+    private Counter rewarded(SettlementReason reason) {
+        return rewardedByReason.computeIfAbsent(name(reason.name(), ""), r -> Counter.builder(REWARDED)
+                .tag("reason", r).baseUnit("tokens").description("Tokens paid as rewards, by reason")
+                .register(registry));
+    }
+
+    private Counter slashed(SettlementReason reason) {
+        return slashedByReason.computeIfAbsent(name(reason.name(), ""), r -> Counter.builder(SLASHED)
+                .tag("reason", r).baseUnit("tokens").description("Tokens slashed, by reason").register(registry));
+    }
+
+    private Counter slashes(SettlementReason reason) {
+        return slashesByReason.computeIfAbsent(name(reason.name(), ""), r -> Counter.builder(SLASHES)
+                .tag("reason", r).description("Slashes, by reason").register(registry));
     }
 
     private void roundFinished(LedgerRecord record, LedgerEvent event, String round) {
