@@ -11,6 +11,13 @@
 #include <stdint.h>
 #include <string.h>
 
+#ifndef __CUDACC__
+// Compiled as plain C++ (the CPU emulation of the kernels, src/test/cuda): the CUDA keywords go.
+#define __host__
+#define __device__
+#define __forceinline__ inline
+#endif
+
 #define MURMUR_HD __host__ __device__ __forceinline__
 
 namespace murmur {
