@@ -19,8 +19,8 @@ final class KrumFamily {
 
     static AggregationReport krum(TileEngine engine, RuleSpec.Krum rule, UpdateBatch batch, FloatVector out) {
         double[] distances = pairDistances(engine, batch);
-        double[] scores = scores(distances, batch.size(), CoordinateRules.allRows(batch.size()), rule.f());
-        int winner = lowestScore(scores, CoordinateRules.allRows(batch.size()));
+        double[] scores = KrumSelection.scores(distances, batch.size(), CoordinateRules.allRows(batch.size()), rule.f());
+        int winner = KrumSelection.lowestScore(scores, CoordinateRules.allRows(batch.size()));
         engine.pass(batch, new int[] {winner}, 0, (tile, partial) -> out.put(tile.start, tile.values, 0, tile.length));
         return new AggregationReport(new int[] {winner}, scores, 0);
     }
@@ -28,17 +28,8 @@ final class KrumFamily {
     static AggregationReport multiKrum(TileEngine engine, RuleSpec.MultiKrum rule, UpdateBatch batch, FloatVector out) {
         int n = batch.size();
         double[] distances = pairDistances(engine, batch);
-        double[] scores = scores(distances, n, CoordinateRules.allRows(n), rule.f());
-        Integer[] order = new Integer[n];
-        for (int i = 0; i < n; i++) {
-            order[i] = i;
-        }
-        // Stable sort: equal scores keep ascending index order.
-        Arrays.sort(order, (a, b) -> Double.compare(scores[a], scores[b]));
-        int[] selected = new int[rule.m()];
-        for (int i = 0; i < selected.length; i++) {
-            selected[i] = order[i];
-        }
+        double[] scores = KrumSelection.scores(distances, n, CoordinateRules.allRows(n), rule.f());
+        int[] selected = KrumSelection.lowestScores(scores, rule.m());
         int[] rows = selected.clone();
         Arrays.sort(rows);
         CoordinateRules.weightedMean(engine, batch, rows, CoordinateRules.ones(rows.length), rows.length, out);
@@ -49,7 +40,7 @@ final class KrumFamily {
         int n = batch.size();
         int f = rule.f();
         double[] distances = pairDistances(engine, batch);
-        double[] fullScores = scores(distances, n, CoordinateRules.allRows(n), f);
+        double[] fullScores = KrumSelection.scores(distances, n, CoordinateRules.allRows(n), f);
         int theta = n - 2 * f;
         int beta = theta - 2 * f;
         List<Integer> remaining = new ArrayList<>();
@@ -59,8 +50,8 @@ final class KrumFamily {
         int[] selection = new int[theta];
         for (int s = 0; s < theta; s++) {
             int[] candidates = remaining.stream().mapToInt(Integer::intValue).toArray();
-            double[] scores = scores(distances, n, candidates, f);
-            int winner = lowestScore(scores, candidates);
+            double[] scores = KrumSelection.scores(distances, n, candidates, f);
+            int winner = KrumSelection.lowestScore(scores, candidates);
             selection[s] = winner;
             remaining.remove(Integer.valueOf(winner));
         }
@@ -112,43 +103,5 @@ final class KrumFamily {
             }
         }
         return distances;
-    }
-
-    /**
-     * Krum scores over the candidate set: each candidate's sum of its {@code max(0, r-f-2)}
-     * smallest squared distances to the other candidates, summed smallest first. Indexed like
-     * {@code candidates}.
-     */
-    static double[] scores(double[] distances, int n, int[] candidates, int f) {
-        int r = candidates.length;
-        int neighbours = Math.max(0, r - f - 2);
-        double[] scores = new double[r];
-        double[] others = new double[Math.max(0, r - 1)];
-        for (int a = 0; a < r; a++) {
-            int o = 0;
-            for (int b = 0; b < r; b++) {
-                if (b != a) {
-                    others[o++] = distances[candidates[a] * n + candidates[b]];
-                }
-            }
-            Arrays.sort(others);
-            double score = 0;
-            for (int k = 0; k < neighbours; k++) {
-                score += others[k];
-            }
-            scores[a] = score;
-        }
-        return scores;
-    }
-
-    /** The candidate with the lowest score; the first (lowest index) on a tie. */
-    private static int lowestScore(double[] scores, int[] candidates) {
-        int best = 0;
-        for (int a = 1; a < scores.length; a++) {
-            if (scores[a] < scores[best]) {
-                best = a;
-            }
-        }
-        return candidates[best];
     }
 }

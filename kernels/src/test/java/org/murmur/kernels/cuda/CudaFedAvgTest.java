@@ -1,0 +1,18 @@
+package org.murmur.kernels.cuda;
+
+import org.junit.jupiter.api.BeforeEach;
+import org.murmur.kernels.FedAvgContract;
+import org.murmur.kernels.api.Backend;
+
+/** The FedAvgContract suite on the CUDA backend; skipped, with the reason, where CUDA cannot run. */
+class CudaFedAvgTest extends FedAvgContract {
+    @BeforeEach
+    void requireCuda() {
+        CudaTesting.assumeCuda();
+    }
+
+    @Override
+    protected Backend backend(int threads, int tileCoords) {
+        return CudaTesting.backend(tileCoords);
+    }
+}
