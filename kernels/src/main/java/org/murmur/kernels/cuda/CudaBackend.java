@@ -7,6 +7,7 @@ import org.murmur.kernels.api.Backend;
 import org.murmur.kernels.api.BackendUnavailableException;
 import org.murmur.kernels.api.FloatVector;
 import org.murmur.kernels.api.RuleSpec;
+import org.murmur.kernels.api.Screening;
 import org.murmur.kernels.api.UpdateBatch;
 import org.murmur.kernels.cpu.CpuBackend;
 import org.murmur.kernels.cpu.KrumSelection;
@@ -24,7 +25,8 @@ import org.murmur.kernels.cuda.CudaDriver.DeviceMemory;
  * <li>norm_clip_mean: a pass of {@code murmur_squared_norms}, then a weighted-mean pass.
  * </ul>
  * bulyan, geomedian and centered_clip have no kernels yet: each such call is delegated to a
- * {@link CpuBackend}, so this backend computes every rule.
+ * {@link CpuBackend}, so this backend computes every rule; so are the screening pass and the dense
+ * layers of server-side evaluation.
  *
  * <p>Sums over updates run in float64 in update order with no fused multiply-add, exactly as the
  * CPU backend's, so fedavg, the median and multikrum give the CPU's bits; trimmed_mean sums its
@@ -72,6 +74,16 @@ public final class CudaBackend implements Backend {
     @Override
     public String name() {
         return "cuda";
+    }
+
+    @Override
+    public Screening screen(UpdateBatch batch, FloatVector candidate) {
+        return cpu.screen(batch, candidate);
+    }
+
+    @Override
+    public void denseLayer(float[] w, float[] b, int out, int in, float[] x, int rows, float[] y, boolean relu) {
+        cpu.denseLayer(w, b, out, in, x, rows, y, relu);
     }
 
     /** The device this backend runs on, in words. */
