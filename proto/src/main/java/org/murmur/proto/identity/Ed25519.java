@@ -3,6 +3,7 @@ package org.murmur.proto.identity;
 import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
 import java.security.PublicKey;
+import java.security.Signature;
 import java.security.spec.X509EncodedKeySpec;
 import java.util.Arrays;
 
@@ -38,7 +39,11 @@ public final class Ed25519 {
         return Arrays.copyOfRange(encoded, X509_PREFIX.length, encoded.length);
     }
 
-    /** The public key whose raw encoding is {@code raw}; IllegalArgumentException unless 32 bytes. */
+    /**
+     * The public key whose raw encoding is {@code raw}. IllegalArgumentException unless it is 32
+     * bytes that encode a point of the curve: the JDK's key factory takes any 32 bytes and leaves
+     * the check to the first verification, which would then fail as if the JDK could not verify.
+     */
     public static PublicKey publicKey(byte[] raw) {
         if (raw == null || raw.length != PUBLIC_KEY_BYTES) {
             throw new IllegalArgumentException("an Ed25519 public key is " + PUBLIC_KEY_BYTES + " bytes, got "
@@ -47,7 +52,9 @@ public final class Ed25519 {
         byte[] encoded = Arrays.copyOf(X509_PREFIX, X509_PREFIX.length + PUBLIC_KEY_BYTES);
         System.arraycopy(raw, 0, encoded, X509_PREFIX.length, PUBLIC_KEY_BYTES);
         try {
-            return KeyFactory.getInstance(ALGORITHM).generatePublic(new X509EncodedKeySpec(encoded));
+            PublicKey key = KeyFactory.getInstance(ALGORITHM).generatePublic(new X509EncodedKeySpec(encoded));
+            Signature.getInstance(ALGORITHM).initVerify(key); // decodes the point
+            return key;
         } catch (GeneralSecurityException e) {
             throw new IllegalArgumentException("not a valid Ed25519 public key: " + e.getMessage(), e);
         }

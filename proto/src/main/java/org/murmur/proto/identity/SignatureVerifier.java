@@ -57,7 +57,8 @@ public final class SignatureVerifier {
             verifier.initVerify(key);
             verifier.update(request.encode());
             return verifier.verify(signature) ? Outcome.VALID : Outcome.BAD_SIGNATURE;
-        } catch (java.security.SignatureException e) {
+        } catch (java.security.SignatureException | java.security.InvalidKeyException e) {
+            // InvalidKeyException: the key is not a point of the curve, so nothing verifies with it.
             return Outcome.BAD_SIGNATURE;
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("Ed25519 verification failed to run", e);

@@ -8,6 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
+import java.security.KeyFactory;
+import java.security.PublicKey;
+import java.security.spec.X509EncodedKeySpec;
 import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -151,5 +154,17 @@ class SignatureTest {
         assertThrows(IllegalArgumentException.class,
                 () -> SignatureVerifier.verify(Purpose.COMMIT_VOTE, "task-1", 4, badNodeId, badNodeId.getAuth(),
                         ALICE.publicKey()));
+    }
+
+    /** A key the JDK's factory built from bytes that are no curve point: a refusal, not a failure to verify. */
+    @Test
+    void aKeyThatIsNoPointOfTheCurveVerifiesNothing() throws Exception {
+        byte[] encoded = Arrays.copyOf(ALICE.publicKey().getEncoded(), 44);
+        Arrays.fill(encoded, 12, 44, (byte) 0);
+        encoded[12] = 2;
+        PublicKey notAPoint = KeyFactory.getInstance(Ed25519.ALGORITHM).generatePublic(new X509EncodedKeySpec(encoded));
+        CanonicalRequest request = CanonicalRequest.of(Purpose.PUSH_UPDATE, "task-1", 4, NodeId.of(notAPoint),
+                RequestSigner.newNonce(), new byte[32]);
+        assertEquals(Outcome.BAD_SIGNATURE, SignatureVerifier.check(request, new byte[64], notAPoint));
     }
 }
