@@ -49,7 +49,8 @@ public final class SignatureVerifier {
         if (!NodeId.of(key).equals(request.nodeId())) {
             return Outcome.NODE_ID_MISMATCH;
         }
-        if (signature == null || signature.length != Ed25519.SIGNATURE_BYTES) {
+        if (signature == null || signature.length != Ed25519.SIGNATURE_BYTES
+                || Ed25519.hasSmallOrder(Ed25519.rawPublicKey(key))) {
             return Outcome.BAD_SIGNATURE;
         }
         try {
