@@ -41,7 +41,8 @@ import org.murmur.server.ledger.LedgerRecord;
  *
  * <p>Invariants: decode fails only with {@link LedgerViolation}; apply fails only with
  * {@link LedgerViolation}, and then leaves the state exactly as it was; the event nextDerived
- * owes is always accepted at the time and head it was computed for.
+ * owes is always accepted at the time and head it was computed for (a time clamped, as the
+ * engine clamps its clock, to no earlier than the last event's).
  */
 class LedgerReplayFuzzTest {
     private static final String TASK = "task-7";
@@ -66,6 +67,8 @@ class LedgerReplayFuzzTest {
             };
             int kind = data.consumeInt(0, 11);
             if (kind <= 2) {
+                // The engine's clamp: owed events never go back; and no clock reaches past year 9999.
+                time = Math.min(Math.max(time, state.lastEventTime()), TaskState.MAX_EVENT_TIME);
                 Optional<LedgerEvent> owed = state.nextDerived(time, head);
                 if (owed.isPresent()) {
                     applyOwed(state, owed.get(), time, head);
