@@ -49,7 +49,8 @@ public final class SignatureVerifier {
         if (!NodeId.of(key).equals(request.nodeId())) {
             return Outcome.NODE_ID_MISMATCH;
         }
-        if (signature == null || signature.length != Ed25519.SIGNATURE_BYTES) {
+        if (signature == null || signature.length != Ed25519.SIGNATURE_BYTES
+                || Ed25519.hasSmallOrder(Ed25519.rawPublicKey(key))) {
             return Outcome.BAD_SIGNATURE;
         }
         try {
@@ -57,7 +58,8 @@ public final class SignatureVerifier {
             verifier.initVerify(key);
             verifier.update(request.encode());
             return verifier.verify(signature) ? Outcome.VALID : Outcome.BAD_SIGNATURE;
-        } catch (java.security.SignatureException e) {
+        } catch (java.security.SignatureException | java.security.InvalidKeyException e) {
+            // InvalidKeyException: the key is not a point of the curve, so nothing verifies with it.
             return Outcome.BAD_SIGNATURE;
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("Ed25519 verification failed to run", e);

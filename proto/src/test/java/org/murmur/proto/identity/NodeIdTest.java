@@ -61,4 +61,13 @@ class NodeIdTest {
         assertThrows(IllegalArgumentException.class, () -> Ed25519.publicKey(new byte[31]));
         assertThrows(IllegalArgumentException.class, () -> NodeId.ofRawKey(new byte[33]));
     }
+
+    /** 02 00..00 is no point of the curve: the JDK's key factory takes it, its first verification would not. */
+    @Test
+    void aKeyThatIsNoPointOfTheCurveIsRefusedWhenItIsRead() {
+        byte[] raw = new byte[Ed25519.PUBLIC_KEY_BYTES];
+        raw[0] = 2;
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Ed25519.publicKey(raw));
+        assertTrue(e.getMessage().startsWith("not a valid Ed25519 public key"), e.getMessage());
+    }
 }

@@ -8,9 +8,14 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
+import java.security.KeyFactory;
+import java.security.PublicKey;
+import java.security.spec.X509EncodedKeySpec;
 import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.murmur.proto.identity.SignatureVerifier.Outcome;
 import org.murmur.proto.v1.Auth;
 import org.murmur.proto.v1.CommitVoteRequest;
@@ -151,5 +156,53 @@ class SignatureTest {
         assertThrows(IllegalArgumentException.class,
                 () -> SignatureVerifier.verify(Purpose.COMMIT_VOTE, "task-1", 4, badNodeId, badNodeId.getAuth(),
                         ALICE.publicKey()));
+    }
+
+    /** A key the JDK's factory built from bytes that are no curve point: a refusal, not a failure to verify. */
+    @Test
+    void aKeyThatIsNoPointOfTheCurveVerifiesNothing() throws Exception {
+        byte[] encoded = Arrays.copyOf(ALICE.publicKey().getEncoded(), 44);
+        Arrays.fill(encoded, 12, 44, (byte) 0);
+        encoded[12] = 2;
+        PublicKey notAPoint = KeyFactory.getInstance(Ed25519.ALGORITHM).generatePublic(new X509EncodedKeySpec(encoded));
+        CanonicalRequest request = CanonicalRequest.of(Purpose.PUSH_UPDATE, "task-1", 4, NodeId.of(notAPoint),
+                RequestSigner.newNonce(), new byte[32]);
+        assertEquals(Outcome.BAD_SIGNATURE, SignatureVerifier.check(request, new byte[64], notAPoint));
+    }
+
+    /**
+     * With the neutral element as public key (01 00..00), the signature R = 01 00..00, S = 0
+     * satisfies the JDK's check [S]B = R + [k]A for every message: it must not count as valid.
+     */
+    @Test
+    void aSignatureWithAKeyOfSmallOrderVerifiesNothing() throws Exception {
+        byte[] neutral = new byte[Ed25519.PUBLIC_KEY_BYTES];
+        neutral[0] = 1;
+        byte[] encoded = Arrays.copyOf(ALICE.publicKey().getEncoded(), 44);
+        System.arraycopy(neutral, 0, encoded, 12, 32);
+        PublicKey weak = KeyFactory.getInstance(Ed25519.ALGORITHM).generatePublic(new X509EncodedKeySpec(encoded));
+        byte[] forged = Arrays.copyOf(neutral, Ed25519.SIGNATURE_BYTES);
+        CanonicalRequest request = CanonicalRequest.of(Purpose.WITHDRAW, "task-1", 0, NodeId.of(weak),
+                RequestSigner.newNonce(), new byte[32]);
+        assertEquals(Outcome.BAD_SIGNATURE, SignatureVerifier.check(request, forged, weak));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Ed25519.publicKey(neutral));
+        assertTrue(e.getMessage().contains("small order"), e.getMessage());
+    }
+
+    /** Every encoding of a point of small order the JDK accepts as a key is refused when read. */
+    @ParameterizedTest
+    @ValueSource(strings = {
+        "0000000000000000000000000000000000000000000000000000000000000000",
+        "0000000000000000000000000000000000000000000000000000000000000080",
+        "0100000000000000000000000000000000000000000000000000000000000000",
+        "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05",
+        "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85",
+        "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a",
+        "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa",
+        "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f"})
+    void aKeyOfSmallOrderIsRefusedWhenItIsRead(String hex) {
+        byte[] raw = java.util.HexFormat.of().parseHex(hex);
+        assertTrue(Ed25519.hasSmallOrder(raw));
+        assertThrows(IllegalArgumentException.class, () -> Ed25519.publicKey(raw));
     }
 }

@@ -63,6 +63,12 @@ import org.murmur.server.grpc.Refusal;
 public final class TaskState {
     private static final HexFormat HEX = HexFormat.of();
 
+    /**
+     * The latest time an event may carry: 9999-12-31T23:59:59.999Z in epoch milliseconds. Every
+     * deadline is an event's time plus a round window (at most 2^31 s), which then fits in a long.
+     */
+    public static final long MAX_EVENT_TIME = 253_402_300_799_999L;
+
     private final String taskId;
     private TaskRules rules;
     private String creatorId;
@@ -413,7 +419,8 @@ public final class TaskState {
     /**
      * The event the server must record next at time {@code now}, given the ledger's head hash
      * {@code head}; empty when nothing is due (the state waits for requests, a deadline, or an
-     * aggregation).
+     * aggregation). For a time after {@link #MAX_EVENT_TIME}, which {@link #apply} refuses, a
+     * deadline it computes saturates at Long.MAX_VALUE.
      */
     public Optional<LedgerEvent> nextDerived(long now, byte[] head) {
         if (!created() || finished) {
@@ -513,7 +520,8 @@ public final class TaskState {
     }
 
     private LedgerEvent phaseChanged(long r, Phase next, long now) {
-        long until = now == 0 ? 0 : Math.addExact(now, rules.roundSeconds() * 1000L);
+        long window = rules.roundSeconds() * 1000L;
+        long until = now == 0 ? 0 : now > Long.MAX_VALUE - window ? Long.MAX_VALUE : now + window;
         return event(r).setPhaseChanged(PhaseChanged.newBuilder().setPhase(next).setDeadlineUnixMs(until)).build();
     }
 
@@ -535,6 +543,10 @@ public final class TaskState {
         }
         if (time < lastEventTime) {
             throw new LedgerViolation("event time " + time + " is before the previous event's " + lastEventTime);
+        }
+        if (time > MAX_EVENT_TIME) {
+            throw new LedgerViolation("event time " + time + " is after " + MAX_EVENT_TIME
+                    + " (the end of year 9999): no clock wrote it, and its deadlines would not fit in a long");
         }
         if (!created() && e.getEventCase() != LedgerEvent.EventCase.TASK_CREATED) {
             throw new LedgerViolation("the first event must be TaskCreated, got " + e.getEventCase());

@@ -78,6 +78,24 @@ class TaskStateTest {
         s.apply(staked(1, 10), deadline - 1, HEAD);
     }
 
+    /** A TaskCreated at Long.MAX_VALUE overflowed its join deadline (ArithmeticException) after setting the rules. */
+    @Test
+    void anEventTimeAfterYear9999IsAViolationAndChangesNothing() {
+        TaskState s = new TaskState(TASK);
+        LedgerViolation v = assertThrows(LedgerViolation.class, () -> s.apply(created(params()), Long.MAX_VALUE, HEAD));
+        assertTrue(v.getMessage().contains("9999"), v.getMessage());
+        assertFalse(s.created());
+        s.apply(created(params()), TaskState.MAX_EVENT_TIME - 600_000, HEAD);
+        assertEquals(TaskState.MAX_EVENT_TIME, s.deadline());
+        StateView before = StateView.of(s);
+        assertThrows(LedgerViolation.class, () -> s.apply(staked(0, 10), TaskState.MAX_EVENT_TIME + 1, HEAD));
+        assertEquals(before, StateView.of(s));
+        s.apply(s.nextDerived(TaskState.MAX_EVENT_TIME, HEAD).orElseThrow(), TaskState.MAX_EVENT_TIME, HEAD);
+        assertEquals(Phase.PHASE_FINISHED, s.phase(), "round 0 failed: nobody joined");
+        assertEquals(Long.MAX_VALUE, s.nextDerived(Long.MAX_VALUE, HEAD).orElseThrow().getPhaseChanged()
+                .getDeadlineUnixMs(), "a deadline past a long saturates instead of overflowing");
+    }
+
     @Test
     void nextDerivedOnlyLooks() {
         TaskState s = new TaskState(TASK);
