@@ -44,9 +44,9 @@ final class ConsoleView implements DemoView {
                         + "test split; 10,000 test images score the global model%n", s.samples(),
                 s.partition() == Partition.IID ? "iid" : "by Dirichlet(" + s.alpha() + ") label skew",
                 Math.round(Fleet.TRAIN_FRACTION * 100), Math.round((1 - Fleet.TRAIN_FRACTION) * 100));
-        out.printf(Locale.ROOT, "  nodes: %d attackers (%s), %d lying voters; %d proposers a round; stake %s tokens,"
+        out.printf(Locale.ROOT, "  nodes: %d attackers (%s), %d lying voters; %d proposers a round; stake %d tokens,"
                         + " slashed %s per offence, removed below %s%n", start.fleet().attackers(), s.attack().flag(),
-                start.fleet().liars(), s.proposersPerRound(), tokens(DemoTask.STAKE), tokens(DemoTask.PENALTY),
+                start.fleet().liars(), s.proposersPerRound(), s.stake(), tokens(DemoTask.PENALTY),
                 tokens(DemoTask.MIN_STAKE));
         out.printf(Locale.ROOT, "  server: 127.0.0.1:%d, backend %s, task %s in %s; metrics at %s%n", start.port(),
                 start.backend(), start.task(), s.dataDir(), start.metricsUrl());
@@ -168,7 +168,7 @@ final class ConsoleView implements DemoView {
         return value.scale() < 0 ? value.setScale(0).toPlainString() : value.toPlainString();
     }
 
-    private static String perNode(BigInteger units, long nodes) {
+    static String perNode(BigInteger units, long nodes) {
         return nodes == 0 ? "-" : tokens(units.divide(BigInteger.valueOf(nodes)));
     }
 

@@ -9,6 +9,7 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.murmur.bench.fl.FashionMnist;
 import org.murmur.bench.fl.FashionMnistMissingException;
+import org.murmur.kernels.api.BackendUnavailableException;
 import org.murmur.proto.client.RefusedException;
 import org.murmur.server.grpc.InvalidConfigException;
 import picocli.CommandLine;
@@ -35,10 +36,12 @@ public final class DemoCommand implements Callable<Integer> {
     private static final Logger MURMUR_LOGS = Logger.getLogger("org.murmur");
     private static final Logger GRPC_LOGS = Logger.getLogger("io.grpc");
 
-    @Option(names = "--nodes", paramLabel = "N", defaultValue = "20", description = "Simulated nodes (default ${DEFAULT-VALUE}).")
+    @Option(names = "--nodes", paramLabel = "N", defaultValue = "20",
+            description = "Simulated nodes (default ${DEFAULT-VALUE}).")
     int nodes;
 
-    @Option(names = "--rounds", paramLabel = "N", defaultValue = "10", description = "Rounds of the task (default ${DEFAULT-VALUE}).")
+    @Option(names = "--rounds", paramLabel = "N", defaultValue = "10",
+            description = "Rounds of the task (default ${DEFAULT-VALUE}).")
     int rounds;
 
     @Option(names = "--malicious", paramLabel = "FRACTION", defaultValue = "0.3",
@@ -60,6 +63,11 @@ public final class DemoCommand implements Callable<Integer> {
             + " baseline.")
     boolean noVoting;
 
+    @Option(names = "--stake", paramLabel = "TOKENS", defaultValue = "24",
+            description = "What each node stakes; the task slashes 8 tokens per offence and removes a node below 10,"
+                    + " so 24 removes it at its second offence (default ${DEFAULT-VALUE}; the paper's is 64).")
+    int stake;
+
     @Option(names = "--rule", paramLabel = "RULE", defaultValue = "fedavg",
             description = "fedavg, median, trimmed_mean --k K, krum --f F, multikrum --f F --m M, bulyan --f F,"
                     + " geomedian, centered_clip --tau T, norm_clip_mean --c C (default ${DEFAULT-VALUE}).")
@@ -77,7 +85,8 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--c", paramLabel = "C", description = "Norm bound (norm_clip_mean).")
     Double c;
 
-    @Option(names = "--tau", paramLabel = "TAU", description = "Clipping radius around the previous global model (centered_clip).")
+    @Option(names = "--tau", paramLabel = "TAU",
+            description = "Clipping radius around the previous global model (centered_clip).")
     Double tau;
 
     @Option(names = "--proposer-fraction", paramLabel = "FRACTION", defaultValue = "0.2",
@@ -88,21 +97,21 @@ public final class DemoCommand implements Callable<Integer> {
             description = "iid, or dirichlet (label skew, see --alpha) (default ${DEFAULT-VALUE}).")
     String partition;
 
-    @Option(names = "--alpha", paramLabel = "ALPHA", description = "Dirichlet concentration of --partition dirichlet; smaller is more"
-            + " skewed (default 0.5).")
+    @Option(names = "--alpha", paramLabel = "ALPHA",
+            description = "Dirichlet concentration of --partition dirichlet; smaller is more skewed (default 0.5).")
     Double alpha;
 
     @Option(names = "--samples", paramLabel = "N", defaultValue = "60000",
             description = "Training images used, a seeded draw (default all ${DEFAULT-VALUE}).")
     int samples;
 
-    @Option(names = "--seed", paramLabel = "SEED", defaultValue = "1", description = "Seeds the data split, the attackers, the initial"
-            + " model and the training; role draws follow the ledger and differ from run to run (default"
-            + " ${DEFAULT-VALUE}).")
+    @Option(names = "--seed", paramLabel = "SEED", defaultValue = "1",
+            description = "Seeds the data split, the attackers, the initial model and the training; role draws"
+                    + " follow the ledger and differ from run to run (default ${DEFAULT-VALUE}).")
     long seed;
 
-    @Option(names = "--backend", paramLabel = "auto|cpu|cuda", defaultValue = "auto", description = "Where the server aggregates: auto, cpu or"
-            + " cuda (default ${DEFAULT-VALUE}).")
+    @Option(names = "--backend", paramLabel = "auto|cpu|cuda", defaultValue = "auto",
+            description = "Where the server aggregates (default ${DEFAULT-VALUE}).")
     String backend;
 
     @Option(names = "--data-dir", paramLabel = "DIR", defaultValue = "murmur-demo",
@@ -110,8 +119,9 @@ public final class DemoCommand implements Callable<Integer> {
                     + " (default ${DEFAULT-VALUE}).")
     Path dataDir;
 
-    @Option(names = "--metrics-port", paramLabel = "PORT", defaultValue = "0", description = "Port of the Prometheus endpoint GET /metrics;"
-            + " 0 picks a free one (default ${DEFAULT-VALUE}).")
+    @Option(names = "--metrics-port", paramLabel = "PORT", defaultValue = "0",
+            description = "Port of the Prometheus endpoint GET /metrics; 0 picks a free one"
+                    + " (default ${DEFAULT-VALUE}).")
     int metricsPort;
 
     @Option(names = "--fashion-mnist", paramLabel = "DIR", description = "Directory of Fashion-MNIST's four IDX"
@@ -168,7 +178,7 @@ public final class DemoCommand implements Callable<Integer> {
         if (alpha != null && dealt != Partition.DIRICHLET) {
             throw new InvalidConfigException("alpha", "applies to --partition dirichlet only");
         }
-        return new DemoSettings(nodes, rounds, malicious, Attack.parse(attack), lyingVoters, !noVoting,
+        return new DemoSettings(nodes, rounds, malicious, Attack.parse(attack), lyingVoters, !noVoting, stake,
                 RuleChoice.of(rule, f, k, m, c, tau, proposers), proposerFraction, dealt, alpha == null ? 0.5 : alpha,
                 samples, seed, backend, dataDir, metricsPort, Optional.ofNullable(fashionMnist));
     }
@@ -182,7 +192,7 @@ public final class DemoCommand implements Callable<Integer> {
             err.println("murmur demo: " + exception.getMessage() + " (--fashion-mnist DIR)");
             return EXIT_ENVIRONMENT;
         }
-        if (exception instanceof IOException || exception instanceof org.murmur.kernels.api.BackendUnavailableException) {
+        if (exception instanceof IOException || exception instanceof BackendUnavailableException) {
             err.println("murmur demo: " + exception.getMessage());
             return EXIT_ENVIRONMENT;
         }

@@ -78,7 +78,7 @@ final class DemoRun {
             CountDownLatch staked = new CountDownLatch(settings.nodes());
             List<Future<SimulatedNode.Result>> nodes = new ArrayList<>();
             for (Fleet.Member member : fleet.members()) {
-                nodes.add(pool.submit(new SimulatedNode(member, task, SGD, server.channel(),
+                nodes.add(pool.submit(new SimulatedNode(member, task, settings.stakeUnits(), SGD, server.channel(),
                         scratch.resolve("node-" + member.index()), staked)));
             }
             List<RoundOutcome> rounds = new ArrayList<>();
@@ -134,7 +134,11 @@ final class DemoRun {
         }
     }
 
-    private static void deleteTree(Path dir) throws IOException {
+    /** Deletes {@code dir} and everything under it, if it exists. */
+    static void deleteTree(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
         try (Stream<Path> paths = Files.walk(dir)) {
             for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
                 Files.deleteIfExists(path);

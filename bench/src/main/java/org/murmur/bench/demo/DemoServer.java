@@ -44,13 +44,14 @@ final class DemoServer implements AutoCloseable {
         ServerConfig config = settings.serverConfig(admin.nodeId());
         PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         ProcessMetrics process = new ProcessMetrics(meters);
-        NettyServerBuilder loopback = NettyServerBuilder
-                .forAddress(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), InsecureServerCredentials.create())
+        InetSocketAddress address = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
+        NettyServerBuilder loopback = NettyServerBuilder.forAddress(address, InsecureServerCredentials.create())
                 .flowControlWindow(config.flowControlWindowBytes());
         MurmurServer server = null;
         try {
             server = MurmurServer.start(loopback, config, System::currentTimeMillis, meters);
-            return new DemoServer(admin, meters, process, server, MetricsEndpoint.start(settings.metricsPort(), meters));
+            MetricsEndpoint metrics = MetricsEndpoint.start(settings.metricsPort(), meters);
+            return new DemoServer(admin, meters, process, server, metrics);
         } catch (IOException | RuntimeException e) {
             if (server != null) {
                 server.close();

@@ -1,12 +1,14 @@
 package org.murmur.bench.demo;
 
 import java.math.BigDecimal;
+import java.math.BigInteger;
 import java.math.RoundingMode;
 import java.nio.file.Path;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import org.murmur.proto.identity.NodeId;
+import org.murmur.server.economics.Tokens;
 import org.murmur.server.grpc.InvalidConfigException;
 import org.murmur.server.grpc.ServerConfig;
 
@@ -22,6 +24,7 @@ import org.murmur.server.grpc.ServerConfig;
  * @param lyingVoters      share of nodes that invert their votes; the same seeded order picks them as
  *                         the attackers, so with equal shares they are the same nodes
  * @param voting           false: every voter rubber-stamps every candidate (plain FedAvg under attack)
+ * @param stake            tokens each node stakes, in whole tokens
  * @param rule             the aggregation rule
  * @param proposerFraction share of each round's nodes drawn as proposers, an exact decimal
  * @param partition        how the training images are dealt among the nodes
@@ -34,12 +37,14 @@ import org.murmur.server.grpc.ServerConfig;
  * @param fashionMnist     the directory of Fashion-MNIST's four files; empty: the installed package
  */
 record DemoSettings(int nodes, int rounds, double malicious, Attack attack, double lyingVoters, boolean voting,
-                    RuleChoice rule, String proposerFraction, Partition partition, double alpha, int samples,
+                    int stake, RuleChoice rule, String proposerFraction, Partition partition, double alpha, int samples,
                     long seed, String backend, Path dataDir, int metricsPort, Optional<Path> fashionMnist) {
 
     static final int MAX_NODES = 1_000;
     static final int MAX_ROUNDS = 1_000;
     static final int TRAINING_IMAGES = 60_000;
+    static final int MIN_STAKE_TOKENS = DemoTask.MIN_STAKE.divide(Tokens.ONE).intValueExact();
+    static final int MAX_STAKE_TOKENS = 1_000_000;
 
     DemoSettings {
         proposersPerRound(nodes, proposerFraction);
@@ -54,6 +59,10 @@ record DemoSettings(int nodes, int rounds, double malicious, Attack attack, doub
         if (!voting && lyingVoters > 0) {
             throw new InvalidConfigException("lying-voters", "has no effect with --no-voting, where every voter"
                     + " accepts every candidate");
+        }
+        if (stake < MIN_STAKE_TOKENS || stake > MAX_STAKE_TOKENS) {
+            throw new InvalidConfigException("stake", "must be " + MIN_STAKE_TOKENS + " (the task's minimum stake) to "
+                    + MAX_STAKE_TOKENS + " tokens, got " + stake);
         }
         if (!(alpha > 0) || Double.isInfinite(alpha)) {
             throw new InvalidConfigException("alpha", "must be a finite number above 0, got " + alpha);
@@ -104,6 +113,11 @@ record DemoSettings(int nodes, int rounds, double malicious, Attack attack, doub
     /** This run's server settings: a free port, this backend and data directory, and {@code admin}. */
     ServerConfig serverConfig(NodeId admin) {
         return ServerConfig.builder(dataDir).port(0).backend(backend).admins(Set.of(admin)).build();
+    }
+
+    /** Each node's stake in token units. */
+    BigInteger stakeUnits() {
+        return Tokens.of(stake);
     }
 
     int proposersPerRound() {

@@ -19,13 +19,10 @@ import org.murmur.server.economics.Tokens;
 
 /**
  * The demo's task, created as a task creator would: the admin uploads the initial model with
- * PutModel and creates the task with CreateTask. The economics are the paper's (a fixed penalty
- * of 8 tokens per offence) with stakes small enough that a node is removed at its second slash,
- * so a run of a few rounds shows removals.
+ * PutModel and creates the task with CreateTask. The economics are the paper's: a fixed penalty
+ * of 8 tokens per offence (what each node stakes is {@code --stake}).
  */
 final class DemoTask {
-    /** What each node stakes. */
-    static final BigInteger STAKE = Tokens.of(24);
     static final BigInteger MIN_STAKE = Tokens.of(10);
     static final BigInteger PENALTY = Tokens.of(8);
     static final BigInteger REWARD_POOL = Tokens.of(1000);

@@ -65,8 +65,8 @@ final class RoundTracker {
                 finished = event.getRoundFinished();
                 phase = Phase.PHASE_FINISHED;
             }
-            case SLASHED -> slashed.merge(event.getSlashed().getNodeId(), new BigInteger(event.getSlashed().getAmount()),
-                    BigInteger::add);
+            case SLASHED -> slashed.merge(event.getSlashed().getNodeId(),
+                    new BigInteger(event.getSlashed().getAmount()), BigInteger::add);
             case REMOVED -> removed.add(event.getRemoved().getNodeId());
             case TASK_FINISHED -> completed = complete();
             default -> {

@@ -45,6 +45,7 @@ final class SimulatedNode implements Callable<SimulatedNode.Result> {
     private final ManagedChannel channel;
     private final Path scratch;
     private final CountDownLatch staked;
+    private final BigInteger stake;
     /** What round 0's candidate must reach, when the task says. */
     private OptionalDouble baseline = OptionalDouble.empty();
 
@@ -52,8 +53,9 @@ final class SimulatedNode implements Callable<SimulatedNode.Result> {
      * @param staked counted down once this node has staked, then awaited: the join window closes as
      *               soon as every staked node has joined, so a node that staked late would miss round 0
      */
-    SimulatedNode(Fleet.Member member, String task, Sgd sgd, ManagedChannel channel, Path scratch,
+    SimulatedNode(Fleet.Member member, String task, BigInteger stake, Sgd sgd, ManagedChannel channel, Path scratch,
                   CountDownLatch staked) {
+        this.stake = stake;
         this.member = member;
         this.task = task;
         this.sgd = sgd;
@@ -69,8 +71,9 @@ final class SimulatedNode implements Callable<SimulatedNode.Result> {
             RoundClient rounds = new RoundClient(channel, member.keys());
             RoundFeed feed = new RoundFeed(rounds.watch(task, OptionalLong.empty()));
             TaskParams params = rounds.task(task).getParams();
-            baseline = params.hasBaselineMetric() ? OptionalDouble.of(params.getBaselineMetric()) : OptionalDouble.empty();
-            rounds.stake(task, DemoTask.STAKE);
+            baseline = params.hasBaselineMetric() ? OptionalDouble.of(params.getBaselineMetric())
+                    : OptionalDouble.empty();
+            rounds.stake(task, stake);
             staked.countDown();
             staked.await();
             for (long round = 0; !feed.taskFinished(); round++) {
@@ -85,7 +88,7 @@ final class SimulatedNode implements Callable<SimulatedNode.Result> {
                 }
             }
             feed.awaitTaskFinished();
-            return new Result(member.keys().nodeId().hex(), DemoTask.STAKE, withdraw(rounds));
+            return new Result(member.keys().nodeId().hex(), stake, withdraw(rounds));
         }
     }
 

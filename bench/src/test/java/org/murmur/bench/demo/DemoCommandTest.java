@@ -29,6 +29,7 @@ class DemoCommandTest {
             "--malicious NaN                        | --malicious: must be a fraction from 0 to 1",
             "--lying-voters -0.1                    | --lying-voters: must be a fraction from 0 to 1",
             "--no-voting --lying-voters 0.2         | --lying-voters: has no effect with --no-voting",
+            "--stake 5                              | --stake: must be 10 (the task's minimum stake)",
             "--attack poison                        | --attack: 'poison' is not one of label_flip, sign_flip",
             "--rule mean                            | --rule: unknown rule 'mean'",
             "--rule krum                            | --f: is required by rule krum",
