@@ -63,9 +63,9 @@ public final class DemoCommand implements Callable<Integer> {
             + " baseline.")
     boolean noVoting;
 
-    @Option(names = "--stake", paramLabel = "TOKENS", defaultValue = "24",
+    @Option(names = "--stake", paramLabel = "TOKENS", defaultValue = "32",
             description = "What each node stakes; the task slashes 8 tokens per offence and removes a node below 10,"
-                    + " so 24 removes it at its second offence (default ${DEFAULT-VALUE}; the paper's is 64).")
+                    + " so 32 removes it at its third offence (default ${DEFAULT-VALUE}; the paper's is 64).")
     int stake;
 
     @Option(names = "--rule", paramLabel = "RULE", defaultValue = "fedavg",

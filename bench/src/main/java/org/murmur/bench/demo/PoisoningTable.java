@@ -54,9 +54,9 @@ final class PoisoningTable {
         md.append("- Load average when the run started: ").append(loadAtStart)
                 .append(" (the machine is shared; wall times are only indicative)\n");
         md.append(String.format(Locale.ROOT, "- %d nodes, %d rounds, %d proposers a round (proposer fraction %s),"
-                        + " every other node votes; IID split of the 60,000 training images, each node's 80%% to train"
-                        + " and 20%% to vote on%n", grid.nodes(), grid.rounds(), s.proposersPerRound(),
-                s.proposerFraction()));
+                        + " every other node votes; IID split of the 60,000 training images, each node's %d%% to train"
+                        + " and the rest to vote on%n", grid.nodes(), grid.rounds(), s.proposersPerRound(),
+                s.proposerFraction(), Math.round(100 * Fleet.TRAIN_FRACTION)));
         md.append(String.format(Locale.ROOT, "- Model: MLP 784-%d-10, each proposer trains %d epochs of SGD (learning"
                         + " rate %s, batches of %d) from the global model; fedavg unweighted, as FLock%n",
                 DemoRun.HIDDEN, DemoRun.SGD.epochs(), DemoRun.SGD.learningRate(), DemoRun.SGD.batchSize()));

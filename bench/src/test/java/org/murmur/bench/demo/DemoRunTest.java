@@ -7,6 +7,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -15,7 +16,6 @@ import org.murmur.bench.fl.FashionMnist;
 import org.murmur.bench.fl.RealData;
 import org.murmur.proto.v1.RoundResult;
 import org.murmur.server.cli.Main;
-import org.murmur.server.economics.Tokens;
 
 /**
  * The demo end to end through the real server over gRPC, on 8 nodes, 3 rounds and a 6,000-image
@@ -51,7 +51,8 @@ class DemoRunTest {
         assertEquals(3, attacked.malicious());
         assertTrue(attacked.count(RoundResult.ROUND_RESULT_REJECTED) >= 1, rounds);
         assertTrue(attacked.slashedMalicious().signum() > 0, rounds);
-        assertEquals(Tokens.of(3 * 24), attacked.depositedMalicious());
+        assertEquals(attacked.start().settings().stakeUnits().multiply(BigInteger.valueOf(3)),
+                attacked.depositedMalicious());
 
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
