@@ -32,7 +32,7 @@ public final class DemoCommand implements Callable<Integer> {
     public static final int EXIT_USAGE = 2;
     public static final int EXIT_ENVIRONMENT = 3;
 
-    /** Held so the logging levels set in {@link #main} are not collected away. */
+    /** Held so the logging levels set in {@link #quietServerLogs} are not collected away. */
     private static final Logger MURMUR_LOGS = Logger.getLogger("org.murmur");
     private static final Logger GRPC_LOGS = Logger.getLogger("io.grpc");
 
@@ -135,10 +135,14 @@ public final class DemoCommand implements Callable<Integer> {
     private PrintStream err = System.err;
 
     public static void main(String[] args) {
-        // The server logs every round event; the demo prints its own account of them.
+        quietServerLogs();
+        System.exit(run(args, System.out, System.err));
+    }
+
+    /** The server logs every round event; a demo prints its own account of them. */
+    static void quietServerLogs() {
         MURMUR_LOGS.setLevel(Level.WARNING);
         GRPC_LOGS.setLevel(Level.WARNING);
-        System.exit(run(args, System.out, System.err));
     }
 
     /** Runs the command line with the given streams and returns the exit code. */

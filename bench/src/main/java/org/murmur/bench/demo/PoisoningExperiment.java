@@ -60,6 +60,7 @@ public final class PoisoningExperiment {
             System.err.println("usage: PoisoningExperiment [--quick] --work DIR");
             System.exit(DemoCommand.EXIT_USAGE);
         }
+        DemoCommand.quietServerLogs();
         FashionMnist data;
         try {
             data = DemoDataset.load(Optional.empty(), System.err);

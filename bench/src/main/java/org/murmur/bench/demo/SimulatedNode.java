@@ -28,11 +28,11 @@ import org.murmur.proto.v1.TaskParams;
  * One simulated FL node, taking part in a task only through the node SDK over its own gRPC
  * channel, as a node on another machine would: it stakes, then in each round joins, asks its role,
  * and either proposes (pulls the global model, trains it on its private train split as its
- * behaviour says, pushes the result) or votes (pulls the candidate and the previous global model,
- * scores both on its private test split, or in round 0 the candidate against the task's baseline,
- * commits, and reveals once the reveal phase starts). It
- * waits on its own WatchRound stream. A node the server removed stops joining; every node
- * withdraws what it has left once the task has finished.
+ * behaviour says, pushes the result) or votes (pulls the candidate and scores it on its private
+ * test split against the previous global model, or in round 0 against the task's baseline,
+ * commits, and reveals once the reveal phase starts). It waits on its own WatchRound stream. A
+ * node the server removed stops joining; every node withdraws what it has left once the task has
+ * finished.
  */
 final class SimulatedNode implements Callable<SimulatedNode.Result> {
     /** What a node ends with. */
@@ -41,23 +41,23 @@ final class SimulatedNode implements Callable<SimulatedNode.Result> {
 
     private final Fleet.Member member;
     private final String task;
+    private final BigInteger stake;
     private final Sgd sgd;
     private final ManagedChannel channel;
     private final Path scratch;
     private final CountDownLatch staked;
-    private final BigInteger stake;
-    /** What round 0's candidate must reach, when the task says. */
+    /** What round 0's candidate must reach, when the task says; read from the task once, at the start. */
     private OptionalDouble baseline = OptionalDouble.empty();
 
     /**
      * @param staked counted down once this node has staked, then awaited: the join window closes as
      *               soon as every staked node has joined, so a node that staked late would miss round 0
      */
-    SimulatedNode(Fleet.Member member, String task, BigInteger stake, Sgd sgd, ManagedChannel channel, Path scratch,
-                  CountDownLatch staked) {
-        this.stake = stake;
+    SimulatedNode(Fleet.Member member, String task, BigInteger stake, Sgd sgd, ManagedChannel channel,
+                  Path scratch, CountDownLatch staked) {
         this.member = member;
         this.task = task;
+        this.stake = stake;
         this.sgd = sgd;
         this.channel = channel;
         this.scratch = scratch;
