@@ -7,8 +7,8 @@
 #
 #   bench/run-poisoning.sh [--quick]
 #
-#   (full)     50 nodes, 10 rounds, eta 0.1 to 0.4: 31 runs, about 30 minutes on a busy 2-core machine
-#   --quick    20 nodes, 6 rounds, eta 0.2 and 0.4: 17 runs, about 4 minutes there
+#   (full)     50 nodes, 10 rounds, eta 0.1 to 0.4: 31 runs, about 8 minutes on a busy 2-core machine
+#   --quick    20 nodes, 6 rounds, eta 0.2 and 0.4: 17 runs, about 2 minutes there
 #
 # Needs Debian's dataset-fashion-mnist (installed when missing and run as root). MVN_ARGS adds Maven
 # flags (-o to build offline), JAVA picks the java binary.

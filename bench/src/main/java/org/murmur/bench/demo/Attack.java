@@ -25,7 +25,7 @@ enum Attack {
 
     static final float SIGN_FLIP_FACTOR = 4f;
     static final float SCALE_FACTOR = 10f;
-    static final double NOISE_SIGMA = 0.1;
+    static final double NOISE_SIGMA = 0.3;
 
     /** The flag's spelling: label_flip, sign_flip, scale, noise, collude. */
     public String flag() {

@@ -50,7 +50,7 @@ public final class DemoCommand implements Callable<Integer> {
 
     @Option(names = "--attack", paramLabel = "ATTACK", defaultValue = "label_flip",
             description = "label_flip (train on labels 9-y), sign_flip (the update reversed, x4), scale (the update"
-                    + " x10), noise (the global model plus N(0, 0.1^2) noise), collude (every attacker sends one same"
+                    + " x10), noise (the global model plus N(0, 0.3^2) noise), collude (every attacker sends one same"
                     + " sign-flipped update) (default ${DEFAULT-VALUE}).")
     String attack;
 
