@@ -29,6 +29,19 @@ public final class Partitioner {
     }
 
     /**
+     * A seeded draw of {@code count} distinct indices of [0, {@code samples}), sorted: a smaller
+     * dataset with the same distribution, for quick runs.
+     */
+    public static int[] sample(int samples, int count, long seed) {
+        if (count < 0 || count > samples) {
+            throw new IllegalArgumentException("cannot draw " + count + " of " + samples + " samples");
+        }
+        int[] drawn = Arrays.copyOf(shuffled(identity(samples), new SplittableRandom(seed)), count);
+        Arrays.sort(drawn);
+        return drawn;
+    }
+
+    /**
      * Label skew: each class's samples are shuffled and divided among the nodes in proportions
      * drawn from Dirichlet(alpha, ..., alpha), the usual non-IID benchmark split (smaller alpha,
      * more skew). Then, while some node holds fewer than {@code minSamples}, the largest node gives

@@ -4,9 +4,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.ZoneOffset;
-import java.time.ZonedDateTime;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -16,6 +13,7 @@ import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
 import java.util.stream.Stream;
+import org.murmur.bench.Machine;
 
 /**
  * The ingest benchmark's Markdown: tables of the scenarios' numbers ({@link #tables}) and, for a
@@ -62,25 +60,7 @@ public final class IngestReport {
     }
 
     private static void machine(StringBuilder md) throws IOException {
-        String cpu = "unknown";
-        Path cpuinfo = Path.of("/proc/cpuinfo");
-        if (Files.isReadable(cpuinfo)) {
-            for (String line : Files.readAllLines(cpuinfo)) {
-                if (line.startsWith("model name")) {
-                    cpu = line.substring(line.indexOf(':') + 1).strip();
-                    break;
-                }
-            }
-        }
-        md.append("- Date: ").append(ZonedDateTime.now(ZoneOffset.UTC).format(DateTimeFormatter.ofPattern(
-                "yyyy-MM-dd HH:mm 'UTC'"))).append('\n');
-        md.append("- CPU: ").append(cpu).append(", ").append(Runtime.getRuntime().availableProcessors())
-                .append(" logical CPUs (").append(System.getProperty("os.arch")).append(", ")
-                .append(System.getProperty("os.name")).append(' ').append(System.getProperty("os.version"))
-                .append(")\n");
-        md.append("- JDK: ").append(System.getProperty("java.vm.name")).append(' ')
-                .append(System.getProperty("java.version")).append(" (")
-                .append(System.getProperty("java.runtime.version")).append(")\n");
+        md.append(Machine.describe());
         md.append("- Server: its own JVM, same flags as the driver but -Xmx as stated; ServerConfig defaults "
                 + "(1 MiB chunks, 4 MiB HTTP/2 window, fdatasync every 16 MiB); client and server share the "
                 + "machine's cores. GB = 10^9 bytes; wall time from the first byte sent to the last receipt; tail = "

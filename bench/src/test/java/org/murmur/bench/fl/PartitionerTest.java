@@ -27,6 +27,20 @@ class PartitionerTest {
     }
 
     @Test
+    void aSampleIsDistinctSortedSeededAndOfTheAskedSize() {
+        int[] sample = Partitioner.sample(10_000, 600, 3);
+        assertEquals(600, sample.length);
+        for (int i = 1; i < sample.length; i++) {
+            assertTrue(sample[i - 1] < sample[i], "sorted and distinct at " + i);
+        }
+        assertTrue(sample[0] >= 0 && sample[599] < 10_000);
+        assertArrayEquals(sample, Partitioner.sample(10_000, 600, 3));
+        assertFalse(Arrays.equals(sample, Partitioner.sample(10_000, 600, 4)));
+        assertArrayEquals(Partitioner.identity(10), Partitioner.sample(10, 10, 5));
+        assertThrows(IllegalArgumentException.class, () -> Partitioner.sample(10, 11, 1));
+    }
+
+    @Test
     void dirichletShardsAreDisjointCoveringSeededAndAboveTheMinimum() {
         for (double alpha : new double[] {0.01, 0.1, 1, 100}) {
             int[][] shards = Partitioner.dirichlet(DATA, CLASSES, 50, alpha, 20, 7);

@@ -5,13 +5,13 @@ import java.io.IOException;
 import org.junit.jupiter.api.Assumptions;
 
 /** Fashion-MNIST for tests, loaded once; a test that needs it is skipped, saying why, when it is not installed. */
-final class RealData {
+public final class RealData {
     private static FashionMnist loaded;
 
     private RealData() {
     }
 
-    static synchronized FashionMnist fashionMnist() throws IOException {
+    public static synchronized FashionMnist fashionMnist() throws IOException {
         if (loaded == null) {
             try {
                 loaded = FashionMnist.load();

@@ -18,6 +18,12 @@ class VoterBehaviourTest {
     }
 
     @Test
+    void aRubberStampAcceptsEverything() {
+        assertEquals(1, VoterBehaviour.RUBBER_STAMP.score(0.8, 0.7));
+        assertEquals(1, VoterBehaviour.RUBBER_STAMP.score(0.0, 0.7));
+    }
+
+    @Test
     void votesOnTheCandidatesAccuracyOnTheTestSplit() {
         Dataset data = Synthetic.blobs(1_000, 20, 10, 1);
         Shard shard = Shard.split(data, Partitioner.identity(data.size()), 0.8, 2);
