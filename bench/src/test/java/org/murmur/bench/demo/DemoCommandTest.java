@@ -1,6 +1,7 @@
 package org.murmur.bench.demo;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
@@ -56,6 +57,7 @@ class DemoCommandTest {
         assertTrue(run.err().startsWith("murmur demo: "), run.err());
         assertTrue(run.err().contains(message), run.err());
         assertEquals("", run.out());
+        assertFalse(Files.exists(dir.resolve("demo")), "nothing runs before every flag is checked");
     }
 
     @Test
