@@ -12,9 +12,9 @@ import org.murmur.bench.fl.FashionMnistMissingException;
 import org.murmur.kernels.api.BackendUnavailableException;
 import org.murmur.proto.client.RefusedException;
 import org.murmur.server.grpc.InvalidConfigException;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 /**
  * {@code murmur demo}: federated learning on Fashion-MNIST through a real Murmur server, with

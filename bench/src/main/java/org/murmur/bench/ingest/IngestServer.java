@@ -47,13 +47,13 @@ import org.murmur.proto.safetensors.SafetensorsFile;
 import org.murmur.server.grpc.Contribution;
 import org.murmur.server.grpc.GrpcMetrics;
 import org.murmur.server.grpc.InMemoryModelCatalog;
-import org.murmur.server.model.ModelSchema;
 import org.murmur.server.grpc.MurmurServer;
 import org.murmur.server.grpc.RoundGate;
 import org.murmur.server.grpc.ServerConfig;
 import org.murmur.server.grpc.StaticRoundGate;
 import org.murmur.server.grpc.UploadVerdict;
 import org.murmur.server.model.ModelFiles;
+import org.murmur.server.model.ModelSchema;
 import org.murmur.server.model.UpdateFiles;
 
 /**

@@ -12,8 +12,8 @@ import java.util.Map;
 import org.murmur.proto.safetensors.SafetensorsException;
 import org.murmur.proto.safetensors.SafetensorsFile;
 import org.murmur.proto.safetensors.SafetensorsWriter;
-import org.murmur.proto.safetensors.TensorEntry;
 import org.murmur.proto.safetensors.TensorDtype;
+import org.murmur.proto.safetensors.TensorEntry;
 import org.murmur.proto.safetensors.TensorHeader;
 
 /**

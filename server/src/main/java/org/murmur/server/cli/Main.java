@@ -1,10 +1,10 @@
 package org.murmur.server.cli;
 
 import java.io.PrintWriter;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
+import picocli.CommandLine;
 
 /**
  * The {@code murmur} command line. Every failure ends in exactly one line on stderr that names the

@@ -1,7 +1,5 @@
 package org.murmur.server.economics;
 
-import org.murmur.server.model.DenseClassifierShape;
-import org.murmur.server.model.ModelSchema;
 import com.google.protobuf.ByteString;
 import java.math.BigInteger;
 import java.util.Map;

@@ -1,6 +1,5 @@
 package org.murmur.server.grpc;
 
-import org.murmur.server.model.ModelSchema;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.UnsafeByteOperations;
 import io.grpc.Status;
@@ -11,8 +10,8 @@ import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.HexFormat;
 import java.time.Duration;
+import java.util.HexFormat;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalLong;
@@ -27,6 +26,7 @@ import org.murmur.proto.v1.ModelInfo;
 import org.murmur.proto.v1.PullModelRequest;
 import org.murmur.proto.v1.PullModelResponse;
 import org.murmur.proto.v1.RefusalReason;
+import org.murmur.server.model.ModelSchema;
 import org.murmur.server.store.ModelStore;
 
 /**

@@ -1,10 +1,10 @@
 package org.murmur.server.grpc;
 
-import org.murmur.server.model.ModelSchema;
 import java.io.IOException;
 import java.security.PublicKey;
 import java.util.Optional;
 import org.murmur.proto.identity.NodeId;
+import org.murmur.server.model.ModelSchema;
 
 /**
  * What the upload path asks the round engine: who a node is, what a task's model looks like, and

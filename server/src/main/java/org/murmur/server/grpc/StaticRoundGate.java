@@ -1,6 +1,5 @@
 package org.murmur.server.grpc;
 
-import org.murmur.server.model.ModelSchema;
 import java.security.PublicKey;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -11,6 +10,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import org.murmur.proto.identity.NodeId;
+import org.murmur.server.model.ModelSchema;
 
 /**
  * An in-memory {@link RoundGate}: a registry of node keys, tasks with their schemas and staked

@@ -1,6 +1,5 @@
 package org.murmur.server.grpc;
 
-import org.murmur.server.model.ModelSchema;
 import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -9,11 +8,12 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Optional;
-import org.murmur.proto.safetensors.SafetensorsException;
-import org.murmur.proto.safetensors.SafetensorsFile;
 import org.murmur.kernels.api.InvalidInputException;
 import org.murmur.kernels.api.UpdateBatch;
+import org.murmur.proto.safetensors.SafetensorsException;
+import org.murmur.proto.safetensors.SafetensorsFile;
 import org.murmur.proto.v1.RefusalReason;
+import org.murmur.server.model.ModelSchema;
 import org.murmur.server.model.UpdateFiles;
 
 /**

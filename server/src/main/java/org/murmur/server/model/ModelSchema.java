@@ -7,10 +7,10 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import org.murmur.proto.TensorSpecs;
 import org.murmur.proto.safetensors.TensorDtype;
 import org.murmur.proto.safetensors.TensorEntry;
 import org.murmur.proto.safetensors.TensorHeader;
-import org.murmur.proto.TensorSpecs;
 import org.murmur.proto.v1.DType;
 import org.murmur.proto.v1.TensorSpec;
 

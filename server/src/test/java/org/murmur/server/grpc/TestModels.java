@@ -1,6 +1,5 @@
 package org.murmur.server.grpc;
 
-import org.murmur.server.model.ModelSchema;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -15,6 +14,7 @@ import org.murmur.kernels.api.ElementType;
 import org.murmur.proto.safetensors.SafetensorsWriter;
 import org.murmur.proto.safetensors.TensorDtype;
 import org.murmur.proto.safetensors.TensorHeader;
+import org.murmur.server.model.ModelSchema;
 
 /** Safetensors files of a small model schema with every dtype, written with SafetensorsWriter. */
 final class TestModels {
