@@ -60,7 +60,11 @@ for t in "${TARGETS[@]}"; do
   name="${test##*.}"
   log="$WORK/${name//#/.}.log"
   set +e
-  JAZZER_FUZZ=1 mvn -B -q ${MVN_ARGS:-} -pl "$module" -am test -Dtest="$test" \
+  # libFuzzer checks max_duration between inputs, and its per-input timeout stays at its default
+  # (20 min: JUnit's @Timeout, which Jazzer would pass on, also cuts the whole fuzzing run short).
+  # An input that hangs is therefore caught here: the build, then the run, then 10 minutes more.
+  JAZZER_FUZZ=1 timeout --kill-after=30 $((SECONDS_PER_TARGET + 900)) \
+    mvn -B -q ${MVN_ARGS:-} -pl "$module" -am test -Dtest="$test" \
     -Dsurefire.failIfNoSpecifiedTests=false -Djazzer.max_duration="${SECONDS_PER_TARGET}s" >"$log" 2>&1
   rc=$?
   set -e
@@ -71,6 +75,9 @@ for t in "${TARGETS[@]}"; do
   crash="$(grep -oE 'Test unit written to [^ ]+' "$log" | tail -1 | sed 's/Test unit written to //' || true)"
   if [[ -n "$crash" ]]; then
     result="finding: ${crash#"$ROOT/"}"
+    status=1
+  elif [[ $rc -eq 124 || $rc -eq 137 ]]; then
+    result="no end after $((SECONDS_PER_TARGET + 900)) s (an input that hangs?), see ${log#"$ROOT/"}"
     status=1
   elif [[ $rc -ne 0 || -z "$done_line" ]]; then
     result="failed (exit $rc), see ${log#"$ROOT/"}"
