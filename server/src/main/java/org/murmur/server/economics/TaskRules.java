@@ -134,11 +134,10 @@ public record TaskRules(
                 throw new InvalidParameterException("validation_set_sha256 must be the 32-byte SHA-256 of the"
                         + " validation set's file, got " + p.getValidationSetSha256().size() + " bytes");
             }
-            Optional<String> notClassifier = DenseClassifierShape.of(schema).shape().isPresent() ? Optional.empty()
-                    : Optional.of(DenseClassifierShape.of(schema).whyNot());
-            if (notClassifier.isPresent()) {
+            DenseClassifierShape.Result classifier = DenseClassifierShape.of(schema);
+            if (classifier.shape().isEmpty()) {
                 throw new InvalidParameterException("validation_set_sha256 asks for server-side evaluation, which"
-                        + " needs a dense classifier model (fc1.weight, fc1.bias, ...), but " + notClassifier.get());
+                        + " needs a dense classifier model (fc1.weight, fc1.bias, ...), but " + classifier.whyNot());
             }
             validationSet = Optional.of(p.getValidationSetSha256());
         }

@@ -29,6 +29,7 @@ import org.murmur.proto.v1.WithdrawRequest;
 import org.murmur.proto.v1.WithdrawResponse;
 import org.murmur.server.economics.Tokens;
 import org.murmur.server.ledger.LedgerRecord;
+import org.murmur.server.round.LedgerEvents;
 import org.murmur.server.round.TaskEngine;
 import org.murmur.server.round.TaskRegistry;
 import org.murmur.server.round.TaskState;
@@ -113,9 +114,9 @@ public final class RoundService {
             }
             TaskEngine engine = tasks.task(request.getTaskId());
             ByteString key = ByteString.copyFrom(Ed25519.rawPublicKey(node.key()));
-            engine.stake(node.node().toString(), key, amount, request.getAuth().getNonce());
-            return StakeResponse.newBuilder().setTotalStake(Tokens.format(
-                    engine.read(s -> s.stake(node.node().toString())))).build();
+            LedgerRecord staked = engine.stake(node.node().toString(), key, amount, request.getAuth().getNonce());
+            return StakeResponse.newBuilder().setTotalStake(LedgerEvents.decode(staked).getStaked().getTotalStake())
+                    .build();
         });
     }
 
@@ -187,11 +188,10 @@ public final class RoundService {
             requireAuth(request.hasAuth());
             RequestAuthenticator.Signer node = authenticator.authenticate(Purpose.WITHDRAW, request.getTaskId(), 0,
                     request, request.getAuth(), "auth", false);
-            TaskEngine engine = tasks.task(request.getTaskId());
-            String paid = engine.read(s -> s.stake(node.node().toString()).add(s.reward(node.node().toString())))
-                    .toString();
-            engine.withdraw(node.node().toString(), request.getAuth().getNonce());
-            return WithdrawResponse.newBuilder().setAmount(paid).build();
+            LedgerRecord withdrawn = tasks.task(request.getTaskId()).withdraw(node.node().toString(),
+                    request.getAuth().getNonce());
+            return WithdrawResponse.newBuilder().setAmount(LedgerEvents.decode(withdrawn).getWithdrawn().getAmount())
+                    .build();
         });
     }
 
