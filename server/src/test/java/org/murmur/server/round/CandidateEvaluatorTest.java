@@ -9,20 +9,27 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.murmur.kernels.cpu.CpuBackend;
 import org.murmur.proto.TensorSpecs;
+import org.murmur.proto.identity.NodeKeys;
 import org.murmur.proto.safetensors.SafetensorsWriter;
 import org.murmur.proto.safetensors.TensorDtype;
 import org.murmur.proto.safetensors.TensorHeader;
+import org.murmur.proto.v1.RefusalReason;
 import org.murmur.proto.v1.TaskParams;
 import org.murmur.server.economics.InvalidParameterException;
 import org.murmur.server.economics.TaskRules;
+import org.murmur.server.grpc.Refusal;
 import org.murmur.server.model.DenseClassifierShape;
 import org.murmur.server.model.ModelSchema;
+import org.murmur.server.store.ModelStore;
 
 class CandidateEvaluatorTest {
     @TempDir
@@ -90,6 +97,44 @@ class CandidateEvaluatorTest {
         assertTrue(refused.getMessage().startsWith("validation_set_sha256"), refused.getMessage());
         params.setValidationSetSha256(ByteString.copyFrom(new byte[5]));
         assertThrows(InvalidParameterException.class, () -> TaskRules.fromProto(params.build()));
+    }
+
+    @Test
+    void aValidationSetMustBeStoredAndFitTheModel() throws Exception {
+        List<TensorHeader> schema = List.of(
+                new TensorHeader("fc1.weight", TensorDtype.F32, new long[] {3, 2}),
+                new TensorHeader("fc1.bias", TensorDtype.F32, new long[] {3}));
+        Path model = write(dir.resolve("model.safetensors"), schema, Map.of(
+                "fc1.weight", new float[6], "fc1.bias", new float[3]));
+        Path misfit = write(dir.resolve("misfit.safetensors"), List.of(
+                new TensorHeader("x", TensorDtype.F32, new long[] {4, 5}),
+                new TensorHeader("y", TensorDtype.F32, new long[] {4})), Map.of("x", new float[20], "y", new float[4]));
+        Path data = dir.resolve("data");
+        ModelStore models = new ModelStore(data);
+        String initial = models.put(model);
+        ScheduledExecutorService timers = Executors.newSingleThreadScheduledExecutor();
+        try (TaskRegistry tasks = TaskRegistry.open(data, models, System::currentTimeMillis, timers, Runnable::run,
+                (taskId, round, rules, contributions, previous) -> {
+                    throw new AssertionError("no round runs here");
+                })) {
+            TaskParams.Builder params = TaskParams.newBuilder()
+                    .addAllModelSchema(ModelSchema.of(schema).toProto())
+                    .setInitialModelSha256(ByteString.copyFrom(HexFormat.of().parseHex(initial)))
+                    .setValidationSetSha256(ByteString.copyFrom(new byte[32]));
+            NodeKeys admin = NodeKeys.generate();
+            ByteString nonce = ByteString.copyFrom(new byte[16]);
+            Refusal missing = assertThrows(Refusal.class,
+                    () -> tasks.create("t", params.build(), admin.nodeId(), admin.publicKey(), nonce));
+            assertEquals(RefusalReason.UNKNOWN_MODEL, missing.reason());
+            params.setValidationSetSha256(ByteString.copyFrom(HexFormat.of().parseHex(models.put(misfit))));
+            Refusal wrongShape = assertThrows(Refusal.class,
+                    () -> tasks.create("t", params.build(), admin.nodeId(), admin.publicKey(), nonce));
+            assertEquals(RefusalReason.INVALID_FILE, wrongShape.reason());
+            assertTrue(wrongShape.getMessage().contains("\"x\" [N, 2]"), wrongShape.getMessage());
+            assertTrue(tasks.taskIds().isEmpty());
+        } finally {
+            timers.shutdownNow();
+        }
     }
 
     private static Path write(Path file, List<TensorHeader> tensors, Map<String, float[]> values) throws IOException {
